@@ -1,0 +1,166 @@
+"""Calling an app's serve endpoint: in-process ASGI apps on worker threads, others over HTTP.
+
+In-process apps run on a small pool of worker threads, each with its own event loop, so a
+step body that blocks (sync I/O, CPU work) stalls one worker, never the engine's loop with
+its scheduler, timers, event API and inspection API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+SDK_HEADER = "inngest-py:v0.5.19"
+
+
+@dataclass(frozen=True, slots=True)
+class AppResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def sign_body(body: bytes, signing_key: str, now_s: int | None = None) -> str:
+    """``X-Inngest-Signature`` for a body, as the SDK spec defines it (``t=...&s=...``)."""
+    timestamp = int(time.time()) if now_s is None else now_s
+    key = re.sub(r"^signkey-\w+-", "", signing_key).encode()
+    mac = hmac.new(key, body, hashlib.sha256)
+    mac.update(str(timestamp).encode())
+    return f"t={timestamp}&s={mac.hexdigest()}"
+
+
+def hashed_signing_key(signing_key: str) -> str:
+    """The bearer token an SDK presents to the API: sha256 of the key's hex bytes."""
+    raw = re.sub(r"^signkey-\w+-", "", signing_key)
+    return hashlib.sha256(bytes.fromhex(raw)).hexdigest()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class _Worker:
+    """A thread running its own event loop, with one ASGI client per in-process app."""
+
+    def __init__(self, index: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.in_flight = 0
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name=f"engine-app-worker-{index}", daemon=True
+        )
+        self._thread.start()
+
+    async def _post(
+        self, app: Any, origin: str, url: str, body: bytes, headers: dict[str, str]
+    ) -> AppResponse:
+        client = self._clients.get(origin)
+        if client is None:
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=origin, timeout=None
+            )
+            self._clients[origin] = client
+        response = await client.post(url, content=body, headers=headers)
+        return AppResponse(response.status_code, dict(response.headers), response.content)
+
+    async def post(
+        self, app: Any, origin: str, url: str, body: bytes, headers: dict[str, str]
+    ) -> AppResponse:
+        self.in_flight += 1
+        try:
+            future = asyncio.run_coroutine_threadsafe(
+                self._post(app, origin, url, body, headers), self.loop
+            )
+            return await asyncio.wrap_future(future)
+        finally:
+            self.in_flight -= 1
+
+    def run(self, coroutine: Any) -> Any:
+        """Run a coroutine on this worker's loop and wait for it (from another thread)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def stop(self) -> None:
+        async def close() -> None:
+            for client in self._clients.values():
+                await client.aclose()
+
+        if self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=5)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+
+class AppCaller:
+    """Sends call requests to apps, at most ``max_in_flight`` at a time."""
+
+    def __init__(
+        self, *, workers: int = 4, max_in_flight: int = 64, signing_key: str | None = None
+    ) -> None:
+        self._worker_count = workers
+        self._workers: list[_Worker] = []
+        self._in_process: dict[str, Any] = {}
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._signing_key = signing_key
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0))
+
+    def mount(self, origin: str, app: Any) -> None:
+        """Serve calls to URLs under ``origin`` with the ASGI ``app``, in process."""
+        if not self._workers:
+            self._workers = [_Worker(i) for i in range(self._worker_count)]
+        self._in_process[origin.rstrip("/")] = app
+
+    def is_in_process(self, url: str) -> bool:
+        return _origin(url) in self._in_process
+
+    def headers(self, body: bytes) -> dict[str, str]:
+        headers = {"content-type": "application/json", "x-inngest-sdk": SDK_HEADER}
+        if self._signing_key:
+            headers["x-inngest-signature"] = sign_body(body, self._signing_key)
+            headers["x-inngest-server-kind"] = "cloud"
+        else:
+            headers["x-inngest-server-kind"] = "dev"
+        return headers
+
+    async def post(self, url: str, body: bytes) -> AppResponse:
+        """POST a call request; connection errors propagate as ``httpx.HTTPError``."""
+        headers = self.headers(body)
+        async with self._slots:
+            origin = _origin(url)
+            app = self._in_process.get(origin)
+            if app is None:
+                response = await self._http.post(url, content=body, headers=headers)
+                return AppResponse(response.status_code, dict(response.headers), response.content)
+            worker = min(self._workers, key=lambda w: w.in_flight)
+            return await worker.post(app, origin, url, body, headers)
+
+    def put_in_process(self, url: str) -> AppResponse:
+        """Make an in-process app sync itself (``PUT`` on its serve URL), blocking."""
+        origin = _origin(url)
+        app = self._in_process[origin]
+
+        async def put() -> AppResponse:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=origin, timeout=30
+            ) as client:
+                response = await client.put(url)
+                return AppResponse(response.status_code, dict(response.headers), response.content)
+
+        result: AppResponse = self._workers[0].run(put())
+        return result
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        for worker in self._workers:
+            await asyncio.to_thread(worker.stop)
+        self._workers = []

@@ -1,0 +1,207 @@
+"""The engine's HTTP face: event API, SDK registration, Inngest's REST and GraphQL
+inspection APIs, and what the dashboard needs."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import graphql_api
+from .app_calls import hashed_signing_key
+from .errors import EventValidationError, RegistrationError
+from .state import RunRow
+from .views import event_view, run_view, step_view
+
+if TYPE_CHECKING:
+    from .runner import Engine
+
+RUN_STATUSES = {"queued": "Queued", "running": "Running", "completed": "Completed"}
+RUN_STATUSES |= {"failed": "Failed", "cancelled": "Cancelled"}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status}, status_code=status)
+
+
+def _limit(request: Request, default: int = 50) -> int:
+    try:
+        return max(1, min(500, int(request.query_params.get("limit", default))))
+    except ValueError:
+        return default
+
+
+def create_http_app(engine: Engine) -> Starlette:
+    """Build the ASGI app serving ``engine``'s APIs."""
+
+    def authorized(request: Request) -> bool:
+        key = engine.config.signing_key
+        if not key:
+            return True
+        expected = f"Bearer {hashed_signing_key(key)}"
+        return hmac.compare_digest(request.headers.get("authorization", ""), expected)
+
+    async def json_body(request: Request) -> Any:
+        raw = await request.body()
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise EventValidationError(f"body is not valid JSON: {exc}") from exc
+
+    async def send_events(request: Request) -> Response:
+        try:
+            ids = engine.ingest(await json_body(request))
+        except EventValidationError as exc:
+            return _error(400, str(exc))
+        return JSONResponse({"ids": ids, "status": 200})
+
+    async def register(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "invalid or missing signing key")
+        try:
+            payload = await json_body(request)
+            if not isinstance(payload, dict):
+                raise RegistrationError("the sync request must be a JSON object")
+            functions = engine.register(payload)
+        except (RegistrationError, EventValidationError) as exc:
+            return _error(400, str(exc))
+        return JSONResponse({"ok": True, "modified": True, "functions": functions})
+
+    def run_or_404(run_id: str) -> RunRow | Response:
+        run = engine.state.get_run(run_id)
+        return run if run is not None else _error(404, f"run {run_id} not found")
+
+    async def list_events(request: Request) -> Response:
+        rows = engine.state.list_events(
+            request.query_params.get("name"), _limit(request), request.query_params.get("cursor")
+        )
+        data = [event_view(*row) for row in rows]
+        cursor = data[-1]["internal_id"] if data else None
+        return JSONResponse({"data": data, "metadata": {"cursor": cursor}})
+
+    async def get_event(request: Request) -> Response:
+        found = engine.state.find_event(request.path_params["event_id"])
+        if found is None:
+            return _error(404, "event not found")
+        return JSONResponse({"data": event_view(*found), "metadata": {}})
+
+    async def event_runs(request: Request) -> Response:
+        found = engine.state.find_event(request.path_params["event_id"])
+        if found is None:
+            return JSONResponse({"data": [], "metadata": {}})
+        runs = engine.state.runs_for_event(found[0])
+        return JSONResponse({"data": [run_view(r, found[0]) for r in runs], "metadata": {}})
+
+    async def get_run(request: Request) -> Response:
+        run = run_or_404(request.path_params["run_id"])
+        if isinstance(run, Response):
+            return run
+        return JSONResponse({"data": run_view(run), "metadata": {}})
+
+    async def cancel_run(request: Request) -> Response:
+        run = run_or_404(request.path_params["run_id"])
+        if isinstance(run, Response):
+            return run
+        engine.cancel(run.id)
+        return JSONResponse({"data": run_view(engine.state.get_run(run.id) or run)})
+
+    async def run_batch(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "invalid or missing signing key")
+        run = run_or_404(request.path_params["run_id"])
+        if isinstance(run, Response):
+            return run
+        return JSONResponse(engine.state.events_by_internal_id(run.event_ids))
+
+    async def run_actions(request: Request) -> Response:
+        if not authorized(request):
+            return _error(401, "invalid or missing signing key")
+        run = run_or_404(request.path_params["run_id"])
+        if isinstance(run, Response):
+            return run
+        memos, _ = engine.state.memos_json(run.id)
+        return Response(memos, media_type="application/json")
+
+    async def list_runs(request: Request) -> Response:
+        status = request.query_params.get("status")
+        if status and status.lower() not in RUN_STATUSES:
+            return _error(400, f"status must be one of {', '.join(RUN_STATUSES)}")
+        runs = engine.state.list_runs(
+            function_id=request.query_params.get("function_id"),
+            status=RUN_STATUSES[status.lower()] if status else None,
+            limit=_limit(request),
+            before=request.query_params.get("cursor"),
+        )
+        data = [run_view(run) | {"status": run.status} for run in runs]
+        cursor = data[-1]["run_id"] if data else None
+        return JSONResponse({"data": data, "metadata": {"cursor": cursor}})
+
+    async def run_timeline(request: Request) -> Response:
+        run = run_or_404(request.path_params["run_id"])
+        if isinstance(run, Response):
+            return run
+        events = engine.state.events_by_internal_id(run.event_ids[:1])
+        body = run_view(run) | {
+            "status": run.status,
+            "error": run.error,
+            "event_name": events[0]["name"] if events else None,
+            "steps": [step_view(step) for step in engine.state.steps(run.id)],
+        }
+        return JSONResponse({"data": body})
+
+    async def rerun(request: Request) -> Response:
+        try:
+            new_id = engine.rerun(request.path_params["run_id"])
+        except KeyError as exc:
+            return _error(404, f"{exc.args[0]} not found")
+        return JSONResponse({"data": {"run_id": new_id}})
+
+    async def functions(_: Request) -> Response:
+        data = [c.model_dump(by_alias=True, exclude_none=True) for c in engine.functions()]
+        return JSONResponse({"data": data, "apps": engine.state.apps()})
+
+    async def metrics(_: Request) -> Response:
+        return JSONResponse({"data": engine.metrics()})
+
+    async def gql(request: Request) -> Response:
+        try:
+            payload = await json_body(request)
+        except EventValidationError as exc:
+            return _error(400, str(exc))
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return _error(400, "a GraphQL request needs a 'query' string")
+        variables = payload.get("variables")
+        body = await graphql_api.execute(
+            engine, payload["query"], variables if isinstance(variables, dict) else None
+        )
+        return JSONResponse(body)
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/e/{event_key}", send_events, methods=["POST"]),
+            Route("/fn/register", register, methods=["POST"]),
+            Route("/v1/events", list_events, methods=["GET"]),
+            Route("/v1/events/{event_id}", get_event, methods=["GET"]),
+            Route("/v1/events/{event_id}/runs", event_runs, methods=["GET"]),
+            Route("/v1/runs/{run_id}", get_run, methods=["GET"]),
+            Route("/v1/runs/{run_id}", cancel_run, methods=["DELETE"]),
+            Route("/v1/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
+            Route("/v0/runs", list_runs, methods=["GET"]),
+            Route("/v0/runs/{run_id}/batch", run_batch, methods=["GET"]),
+            Route("/v0/runs/{run_id}/actions", run_actions, methods=["GET"]),
+            Route("/v0/runs/{run_id}/timeline", run_timeline, methods=["GET"]),
+            Route("/v0/runs/{run_id}/rerun", rerun, methods=["POST"]),
+            Route("/v0/functions", functions, methods=["GET"]),
+            Route("/v0/metrics", metrics, methods=["GET"]),
+            Route("/v0/gql", gql, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ]
+    )

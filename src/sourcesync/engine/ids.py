@@ -1,0 +1,31 @@
+"""ULIDs: sortable unique ids for runs and events, as Inngest uses."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_lock = threading.Lock()
+_last_ms = 0
+_last_random = 0
+
+
+def new_ulid() -> str:
+    """Return a monotonic ULID: ids made in the same millisecond still sort in creation order."""
+    global _last_ms, _last_random
+    with _lock:
+        now = time.time_ns() // 1_000_000
+        if now <= _last_ms:
+            now = _last_ms
+            _last_random += 1
+        else:
+            _last_random = int.from_bytes(os.urandom(10), "big") >> 1
+        _last_ms = now
+        value = (now << 80) | (_last_random & ((1 << 80) - 1))
+    chars = []
+    for _ in range(26):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))

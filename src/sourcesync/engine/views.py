@@ -1,0 +1,66 @@
+"""JSON shapes of runs, events and steps, as Inngest's APIs and the dashboard show them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .durations import iso_from_ms
+from .state import RunRow, StepRow
+
+PREVIEW_BYTES = 2_048
+
+
+def run_view(run: RunRow, event_id: str | None = None) -> dict[str, Any]:
+    """A run as ``GET /v1/runs/{id}`` returns it."""
+    return {
+        "run_id": run.id,
+        "function_id": run.function_id,
+        "function_version": 1,
+        "environment_id": "dev",
+        "event_id": event_id or (run.event_ids[0] if run.event_ids else None),
+        "batch_id": None,
+        "status": run.status if run.status != "Queued" else "Running",
+        "run_started_at": iso_from_ms(run.started_at or run.created_at),
+        "ended_at": iso_from_ms(run.ended_at) if run.ended_at else None,
+        "output": run.error if run.status == "Failed" else run.output,
+        "parent_run_id": run.parent_run_id,
+    }
+
+
+def event_view(internal_id: str, event: dict[str, Any], received_at: int) -> dict[str, Any]:
+    """An event as ``GET /v1/events`` returns it."""
+    return {
+        "internal_id": internal_id,
+        "id": event.get("id"),
+        "name": event.get("name"),
+        "data": event.get("data", {}),
+        "user": event.get("user"),
+        "ts": event.get("ts"),
+        "received_at": iso_from_ms(received_at),
+    }
+
+
+def capped(value: Any) -> dict[str, Any]:
+    """A JSON value for display: at most ``PREVIEW_BYTES``, saying when it was cut."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    if len(text) <= PREVIEW_BYTES:
+        return {"preview": text, "size": len(text), "truncated": False}
+    return {"preview": text[:PREVIEW_BYTES], "size": len(text), "truncated": True}
+
+
+def step_view(step: StepRow) -> dict[str, Any]:
+    """One line of a run's timeline."""
+    memo = json.loads(step.memo) if step.memo is not None else None
+    output = memo.get("data") if isinstance(memo, dict) and "data" in memo else memo
+    return {
+        "id": step.id,
+        "name": step.name,
+        "op": step.op,
+        "status": step.status,
+        "attempts": step.attempts,
+        "started_at": iso_from_ms(step.started_at) if step.started_at else None,
+        "ended_at": iso_from_ms(step.ended_at) if step.ended_at else None,
+        "output": capped(output) if step.memo is not None and not step.error else None,
+        "error": step.error,
+    }
