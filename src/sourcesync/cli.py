@@ -95,3 +95,7 @@ def events_send(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -838,7 +838,13 @@ class Engine:
             elif kind == "Sleep":
                 until = _sleep_until(op, now)
                 self.state.upsert_step(
-                    run.id, step_id, name=name, op=kind, status="sleeping", now=now, opts=opts
+                    run.id,
+                    step_id,
+                    name=name,
+                    op=kind,
+                    status="sleeping",
+                    now=now,
+                    opts={**opts, "until": until},
                 )
                 self.state.enqueue(run.id, "sleep", until, step_id=step_id)
             elif kind == "WaitForEvent":

@@ -1,0 +1,223 @@
+"""Documents and their content: what was synced, what is embedded, what was deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.orm import Session
+
+from sourcesync.db.column_types import utcnow
+from sourcesync.db.models import Document, DocumentContent, DocumentStatus
+from sourcesync.db.upserts import upsert_into
+
+# Rows or ids per statement, well under SQLite's limit on bound parameters per statement.
+_CHUNK = 200
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class DocumentUpsert:
+    """A document as a sync saw it. ``content``, when given, goes to the content store."""
+
+    id: str
+    source_id: str
+    title: str | None = None
+    url: str | None = None
+    path: str | None = None
+    content_hash: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    size: int | None = None
+    content: str | None = None
+
+
+def upsert_documents(
+    session: Session, workspace_id: str, documents: Sequence[DocumentUpsert]
+) -> None:
+    """Insert or update documents (and the content of those that carry it).
+
+    A document whose ``content_hash`` equals the hash already embedded becomes
+    ``processed`` (nothing to re-embed); any other becomes ``pending``. When an id appears
+    more than once, the last one wins.
+    """
+    latest = {document.id: document for document in documents}
+    now = utcnow()
+    for chunk in _chunked(latest.values()):
+        rows = [
+            {
+                "workspace_id": workspace_id,
+                "id": document.id,
+                "source_id": document.source_id,
+                "title": document.title,
+                "url": document.url,
+                "path": document.path,
+                "status": DocumentStatus.PENDING,
+                "content_hash": document.content_hash,
+                "metadata": dict(document.metadata),
+                "size": document.size,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for document in chunk
+        ]
+        insert = upsert_into(session, Document).values(rows)
+        new = insert.excluded
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[Document.workspace_id, Document.id],
+                set_={
+                    "source_id": new.source_id,
+                    "title": new.title,
+                    "url": new.url,
+                    "path": new.path,
+                    "content_hash": new.content_hash,
+                    "metadata": new["metadata"],
+                    "size": new.size,
+                    "updated_at": new.updated_at,
+                    "status": case(
+                        (Document.embedded_hash == new.content_hash, DocumentStatus.PROCESSED),
+                        else_=DocumentStatus.PENDING,
+                    ),
+                },
+            )
+        )
+        contents = {doc.id: doc.content for doc in chunk if doc.content is not None}
+        _put_contents(session, workspace_id, contents)
+
+
+def put_document_content(
+    session: Session, workspace_id: str, document_id: str, content: str
+) -> None:
+    """Store (or replace) the content of an existing document."""
+    _put_contents(session, workspace_id, {document_id: content})
+
+
+def get_document_content(session: Session, workspace_id: str, document_id: str) -> str | None:
+    return session.scalar(
+        select(DocumentContent.content).where(
+            DocumentContent.workspace_id == workspace_id,
+            DocumentContent.document_id == document_id,
+        )
+    )
+
+
+def get_documents(
+    session: Session, workspace_id: str, document_ids: Iterable[str]
+) -> list[Document]:
+    """The documents with these ids, in the order asked; unknown ids are left out."""
+    ids = list(dict.fromkeys(document_ids))
+    found: dict[str, Document] = {}
+    for chunk in _chunked(ids):
+        query = select(Document).where(
+            Document.workspace_id == workspace_id, Document.id.in_(chunk)
+        )
+        found.update((document.id, document) for document in session.scalars(query))
+    return [found[document_id] for document_id in ids if document_id in found]
+
+
+def list_document_ids(session: Session, workspace_id: str, source_id: str) -> list[str]:
+    """Ids of the source's documents not yet deleted, sorted.
+
+    A full sync deletes those that the source no longer lists.
+    """
+    return list(
+        session.scalars(
+            select(Document.id)
+            .where(
+                Document.workspace_id == workspace_id,
+                Document.source_id == source_id,
+                Document.status != DocumentStatus.DELETED,
+            )
+            .order_by(Document.id)
+        )
+    )
+
+
+def mark_document_processed(
+    session: Session,
+    workspace_id: str,
+    document_id: str,
+    *,
+    embedded_hash: str,
+    chunk_count: int,
+) -> None:
+    """Record that the vectors of the content with ``embedded_hash`` are in the store."""
+    session.execute(
+        update(Document)
+        .where(Document.workspace_id == workspace_id, Document.id == document_id)
+        .values(
+            status=DocumentStatus.PROCESSED,
+            embedded_hash=embedded_hash,
+            chunk_count=chunk_count,
+            updated_at=utcnow(),
+        )
+    )
+
+
+def mark_documents_deleted(
+    session: Session, workspace_id: str, document_ids: Iterable[str]
+) -> list[str]:
+    """Mark documents deleted and drop their content.
+
+    Returns the ids that were not deleted before, so a job counts each deletion once.
+    """
+    now = utcnow()
+    deleted: list[str] = []
+    for chunk in _chunked(list(dict.fromkeys(document_ids))):
+        newly_deleted = session.scalars(
+            update(Document)
+            .where(
+                Document.workspace_id == workspace_id,
+                Document.id.in_(chunk),
+                Document.status != DocumentStatus.DELETED,
+            )
+            .values(
+                status=DocumentStatus.DELETED, embedded_hash=None, chunk_count=0, updated_at=now
+            )
+            .returning(Document.id)
+        ).all()
+        session.execute(
+            delete(DocumentContent).where(
+                DocumentContent.workspace_id == workspace_id,
+                DocumentContent.document_id.in_(chunk),
+            )
+        )
+        deleted.extend(newly_deleted)
+    return sorted(deleted)
+
+
+def _put_contents(session: Session, workspace_id: str, contents: Mapping[str, str]) -> None:
+    if not contents:
+        return
+    now = utcnow()
+    insert = upsert_into(session, DocumentContent).values(
+        [
+            {
+                "workspace_id": workspace_id,
+                "document_id": document_id,
+                "content": content,
+                "updated_at": now,
+            }
+            for document_id, content in contents.items()
+        ]
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[DocumentContent.workspace_id, DocumentContent.document_id],
+            set_={"content": insert.excluded.content, "updated_at": insert.excluded.updated_at},
+        )
+    )
+
+
+def _chunked(items: Iterable[_T]) -> Iterator[list[_T]]:
+    chunk: list[_T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

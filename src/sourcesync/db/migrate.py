@@ -1,0 +1,54 @@
+"""Bring the application database to the newest schema; safe to call on every start."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import URL, Connection, text
+
+from sourcesync.db.session import DEFAULT_DATABASE_URL, create_db_engine
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+# Any constant works; it only has to be the same in every sourcesync process.
+_POSTGRES_MIGRATION_LOCK_KEY = 0x5352_4353_594E_43
+
+# Alembic's ``context`` module is process-global, so two threads must not run it at once.
+_alembic_lock = threading.Lock()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config for the package's migrations, built in code (no alembic.ini).
+
+    With ``connection``, the migrations run on it, inside its transaction.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_to_head(url: str | URL = DEFAULT_DATABASE_URL) -> None:
+    """Apply every migration not yet applied to the database at ``url``.
+
+    All migrations run in one transaction that first takes a database-wide lock, so
+    processes starting together apply them once: on SQLite the lock is the write lock
+    ``BEGIN IMMEDIATE`` takes, on PostgreSQL a transaction-scoped advisory lock. Whoever
+    comes second waits, then finds the schema at head and does nothing.
+    """
+    engine = create_db_engine(url)
+    try:
+        with _alembic_lock, engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": _POSTGRES_MIGRATION_LOCK_KEY},
+                )
+            command.upgrade(alembic_config(connection), "head")
+    finally:
+        engine.dispose()

@@ -1,0 +1,67 @@
+"""Engines and sessions for the application database: SQLite by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from sourcesync.db.errors import UnsupportedDatabaseError
+
+DEFAULT_DATABASE_URL = "sqlite:///.sourcesync/sourcesync.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+
+def create_db_engine(url: str | URL = DEFAULT_DATABASE_URL, *, echo: bool = False) -> Engine:
+    """Create an engine for ``url``; for a SQLite file, create its directory first.
+
+    SQLite connections run in WAL mode with a busy timeout and enforced foreign keys, and
+    every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, so
+    concurrent writers queue on the busy timeout instead of failing with "database is locked"
+    when a read-then-write transaction tries to upgrade its lock.
+    """
+    parsed = make_url(url)
+    dialect = parsed.get_backend_name()
+    if dialect not in SUPPORTED_DIALECTS:
+        raise UnsupportedDatabaseError(dialect)
+    if dialect == "sqlite":
+        _create_sqlite_directory(parsed)
+        engine = create_engine(parsed, echo=echo)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+
+def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory whose objects stay readable after commit (steps return them)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _create_sqlite_directory(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy: pysqlite would otherwise BEGIN (deferred)
+        # on its own before DML and never before SELECT or DDL.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

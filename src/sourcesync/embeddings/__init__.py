@@ -1,0 +1,43 @@
+"""Embeddings: the `Embedder` protocol, the bundled local model and OpenAI-compatible
+endpoints.
+
+Importing this package is cheap: torch and sentence-transformers load only when a local
+model is first used.
+"""
+
+from sourcesync.embeddings.approximate_tokens import ApproximateTokenizer
+from sourcesync.embeddings.base import Embedder, Tokenizer
+from sourcesync.embeddings.errors import (
+    EmbeddingConfigError,
+    EmbeddingError,
+    EmbeddingModelNotFound,
+    EmbeddingRequestRejected,
+    EmbeddingResponseInvalid,
+    EmbeddingServiceUnavailable,
+)
+from sourcesync.embeddings.local import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LOCAL_MODEL_NAME,
+    LocalEmbedder,
+    default_device,
+    default_model_path,
+)
+from sourcesync.embeddings.openai_compatible import OpenAICompatibleEmbedder
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_LOCAL_MODEL_NAME",
+    "ApproximateTokenizer",
+    "EmbeddingConfigError",
+    "EmbeddingError",
+    "EmbeddingModelNotFound",
+    "EmbeddingRequestRejected",
+    "EmbeddingResponseInvalid",
+    "EmbeddingServiceUnavailable",
+    "Embedder",
+    "LocalEmbedder",
+    "OpenAICompatibleEmbedder",
+    "Tokenizer",
+    "default_device",
+    "default_model_path",
+]

@@ -1,0 +1,135 @@
+"""The `VectorStore` protocol and the records that travel through it."""
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeAlias
+
+JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
+"""A value that survives a JSON round trip unchanged."""
+
+
+def chunk_id(document_id: str, index: int) -> str:
+    """Return the id of chunk `index` of a document: `{document_id}#{index}`.
+
+    Ids are positional so that re-processing a document overwrites its chunks instead of
+    adding new ones.
+    """
+    if index < 0:
+        raise ValueError(f"chunk index must be >= 0, got {index}")
+    return f"{document_id}#{index}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChunkRecord:
+    """One embedded chunk of a document, as written to a vector store.
+
+    A chunk is identified by `(workspace_id, id)`: two workspaces may sync the same
+    repository into one namespace without overwriting each other's chunks.
+    """
+
+    id: str
+    document_id: str
+    workspace_id: str
+    source_id: str
+    source_type: str
+    text: str
+    vector: Sequence[float]
+    title: str | None = None
+    url: str | None = None
+    path: str | None = None
+    metadata: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchHit:
+    """A chunk returned by a query.
+
+    `score` is the cosine similarity of the chunk to the query vector, clamped to [0, 1]:
+    1 means the same direction, higher is better.
+    """
+
+    id: str
+    document_id: str
+    source_id: str
+    source_type: str
+    text: str
+    score: float
+    title: str | None = None
+    url: str | None = None
+    path: str | None = None
+    metadata: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreStats:
+    """What one workspace holds in one namespace."""
+
+    chunk_count: int
+    document_count: int
+    chunks_by_source: Mapping[str, int] = field(default_factory=dict)
+    documents_by_source: Mapping[str, int] = field(default_factory=dict)
+
+
+class VectorStore(Protocol):
+    """A store of embedded chunks, one table per namespace.
+
+    Every read and write that touches chunks is scoped to one workspace: no method returns,
+    changes or deletes a chunk of another workspace.
+    """
+
+    async def ensure(self, namespace: str, dimension: int) -> None:
+        """Create the namespace's table for vectors of `dimension`, if it does not exist.
+
+        Safe to call again and concurrently. Raises `DimensionMismatchError` when the table
+        exists with another dimension.
+        """
+        ...
+
+    async def upsert(self, namespace: str, records: Sequence[ChunkRecord]) -> None:
+        """Insert the records, replacing any chunk with the same workspace and id."""
+        ...
+
+    async def replace_document_chunks(
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_id: str,
+        records: Sequence[ChunkRecord],
+    ) -> None:
+        """Make `records` the only chunks of the document, atomically.
+
+        Chunks of the document that are not in `records` (a document re-chunked into fewer
+        pieces) are deleted; an empty `records` deletes every chunk of the document.
+        """
+        ...
+
+    async def delete_documents(
+        self, namespace: str, workspace_id: str, document_ids: Collection[str]
+    ) -> int:
+        """Delete every chunk of the documents; return how many chunks were deleted."""
+        ...
+
+    async def query(
+        self,
+        namespace: str,
+        workspace_id: str,
+        vector: Sequence[float],
+        k: int = 10,
+        *,
+        source_id: str | None = None,
+        source_type: str | None = None,
+    ) -> list[SearchHit]:
+        """Return the `k` chunks of the workspace nearest to `vector`, nearest first."""
+        ...
+
+    async def stats(self, namespace: str, workspace_id: str) -> StoreStats:
+        """Count the workspace's chunks and documents in the namespace."""
+        ...
+
+    async def optimize(self, namespace: str) -> None:
+        """Compact the namespace's table, prune old versions and bring indexes up to date."""
+        ...
+
+    async def drop(self, namespace: str) -> None:
+        """Delete the namespace's table and everything in it; a missing table is no error."""
+        ...

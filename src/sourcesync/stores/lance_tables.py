@@ -1,0 +1,126 @@
+"""How chunks are laid out in LanceDB: table names, the Arrow schema, row conversions."""
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from sourcesync.stores.base import ChunkRecord, JSONValue, SearchHit
+from sourcesync.stores.errors import InvalidNamespaceError, InvalidRecordError
+
+VECTOR_COLUMN = "vector"
+DISTANCE_COLUMN = "_distance"
+MERGE_KEY = ("workspace_id", "id")
+"""Chunks are keyed per workspace: the same document synced by two workspaces is two rows."""
+
+HIT_COLUMNS = (
+    "id",
+    "document_id",
+    "source_id",
+    "source_type",
+    "title",
+    "url",
+    "path",
+    "text",
+    "metadata",
+)
+
+_MAX_NAMESPACE_LENGTH = 200
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_NOT_TABLE_NAME_CHARACTER = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def table_name(namespace: str) -> str:
+    """Map a namespace to a LanceDB table name, one-to-one.
+
+    A namespace that is already a valid table name is used as is, so tables stay readable
+    on disk. Any other namespace keeps its valid characters and gains a hash of the original,
+    so `team/a` and `team_a` never share a table.
+    """
+    if not namespace or len(namespace) > _MAX_NAMESPACE_LENGTH:
+        raise InvalidNamespaceError(
+            f"a namespace must be 1 to {_MAX_NAMESPACE_LENGTH} characters long, "
+            f"got {len(namespace)}"
+        )
+    if _TABLE_NAME.fullmatch(namespace):
+        return namespace
+    readable = _NOT_TABLE_NAME_CHARACTER.sub("_", namespace).lstrip(".")[:100]
+    digest = hashlib.sha256(namespace.encode()).hexdigest()[:16]
+    return f"{readable}-{digest}" if readable else f"ns-{digest}"
+
+
+def chunk_schema(dimension: int) -> pa.Schema:
+    """The Arrow schema of a table holding vectors of `dimension`."""
+    return pa.schema(
+        [
+            pa.field("id", pa.string(), nullable=False),
+            pa.field("document_id", pa.string(), nullable=False),
+            pa.field("workspace_id", pa.string(), nullable=False),
+            pa.field("source_id", pa.string(), nullable=False),
+            pa.field("source_type", pa.string(), nullable=False),
+            pa.field("title", pa.string()),
+            pa.field("url", pa.string()),
+            pa.field("path", pa.string()),
+            pa.field("text", pa.string(), nullable=False),
+            pa.field("metadata", pa.string(), nullable=False),
+            pa.field(VECTOR_COLUMN, pa.list_(pa.float32(), dimension), nullable=False),
+        ]
+    )
+
+
+def vector_dimension(schema: pa.Schema) -> int:
+    """The dimension of the vector column of an existing table."""
+    vector_type = schema.field(VECTOR_COLUMN).type
+    return int(vector_type.list_size)
+
+
+def records_to_arrow(records: Sequence[ChunkRecord], dimension: int) -> pa.Table:
+    """Convert records to an Arrow table; callers check ids and dimensions first."""
+    rows = [
+        {
+            "id": record.id,
+            "document_id": record.document_id,
+            "workspace_id": record.workspace_id,
+            "source_id": record.source_id,
+            "source_type": record.source_type,
+            "title": record.title,
+            "url": record.url,
+            "path": record.path,
+            "text": record.text,
+            "metadata": _metadata_json(record),
+            VECTOR_COLUMN: record.vector,
+        }
+        for record in records
+    ]
+    return pa.Table.from_pylist(rows, schema=chunk_schema(dimension))
+
+
+def hit_from_row(row: Mapping[str, Any]) -> SearchHit:
+    """Build a search hit from a result row that has `HIT_COLUMNS` and the cosine distance."""
+    # Cosine distance is 1 - cosine similarity; float rounding can push it a hair outside.
+    similarity = 1.0 - float(row[DISTANCE_COLUMN])
+    metadata: dict[str, JSONValue] = json.loads(row["metadata"])
+    return SearchHit(
+        id=row["id"],
+        document_id=row["document_id"],
+        source_id=row["source_id"],
+        source_type=row["source_type"],
+        title=row["title"],
+        url=row["url"],
+        path=row["path"],
+        text=row["text"],
+        score=min(1.0, max(0.0, similarity)),
+        metadata=metadata,
+    )
+
+
+def _metadata_json(record: ChunkRecord) -> str:
+    try:
+        return json.dumps(record.metadata, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InvalidRecordError(
+            f"metadata of chunk {record.id!r} is not JSON-serializable: {error}"
+        ) from error

@@ -1,0 +1,329 @@
+"""`VectorStore` on LanceDB: a directory of tables, one per namespace."""
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import cast
+
+import lancedb
+import pyarrow.compute as pc
+from lancedb.index import Bitmap, BTree
+from lancedb.query import LanceVectorQueryBuilder
+from lancedb.table import Table
+
+from sourcesync.stores import lance_filters as where
+from sourcesync.stores.base import ChunkRecord, SearchHit, StoreStats
+from sourcesync.stores.errors import (
+    DimensionMismatchError,
+    InvalidRecordError,
+    NamespaceNotFoundError,
+)
+from sourcesync.stores.lance_tables import (
+    HIT_COLUMNS,
+    MERGE_KEY,
+    VECTOR_COLUMN,
+    chunk_schema,
+    hit_from_row,
+    records_to_arrow,
+    table_name,
+    vector_dimension,
+)
+
+_IN_FILTER_BATCH = 500
+_SCALAR_INDEXES = (("document_id", BTree), ("workspace_id", Bitmap))
+"""Columns every write and most reads filter on; Bitmap suits the few distinct workspaces."""
+
+
+@dataclass(slots=True)
+class _OpenTable:
+    table: Table
+    dimension: int
+    writes_since_optimize: int = 0
+
+
+class LanceDBVectorStore:
+    """A `VectorStore` kept in a local LanceDB directory.
+
+    LanceDB's Python API blocks, so every call runs in a worker thread. Writes to one table
+    are serialized: concurrent merge-inserts of the same new id would each insert a row
+    (LanceDB does not detect that conflict), and serial commits keep versions linear. Reads
+    run concurrently on a snapshot.
+
+    Every write adds a table version and a data fragment, so after `optimize_every_writes`
+    writes to a table the store compacts it and prunes versions older than
+    `keep_versions_for` (long enough for queries that are still reading an old version).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        optimize_every_writes: int | None = 100,
+        keep_versions_for: timedelta = timedelta(hours=1),
+        read_consistency_interval: timedelta | None = timedelta(0),
+    ) -> None:
+        """Open (creating if needed) the LanceDB directory at `path`.
+
+        `read_consistency_interval` is how stale a read may be with respect to writes made by
+        other processes (for instance an API server reading what workers wrote); zero checks
+        for a newer version on every read, which is cheap on a local disk. `None` never
+        checks. Writes made through this store are always visible to it.
+        """
+        if optimize_every_writes is not None and optimize_every_writes < 1:
+            raise ValueError(f"optimize_every_writes must be >= 1, got {optimize_every_writes}")
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._db = lancedb.connect(self.path, read_consistency_interval=read_consistency_interval)
+        self._optimize_every_writes = optimize_every_writes
+        self._keep_versions_for = keep_versions_for
+        self._tables: dict[str, _OpenTable] = {}
+        self._write_locks: dict[str, threading.Lock] = {}
+        self._write_locks_guard = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.path)!r})"
+
+    async def ensure(self, namespace: str, dimension: int) -> None:
+        """Create the namespace's table and its scalar indexes, if missing."""
+        if dimension < 1:
+            raise ValueError(f"dimension must be >= 1, got {dimension}")
+        await asyncio.to_thread(self._ensure_blocking, namespace, dimension)
+
+    async def upsert(self, namespace: str, records: Sequence[ChunkRecord]) -> None:
+        """Insert the records, replacing any chunk with the same workspace and id."""
+        if records:
+            await asyncio.to_thread(self._merge_blocking, namespace, records, None)
+
+    async def replace_document_chunks(
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_id: str,
+        records: Sequence[ChunkRecord],
+    ) -> None:
+        """Make `records` the only chunks of the document, in one commit."""
+        for record in records:
+            if (record.workspace_id, record.document_id) != (workspace_id, document_id):
+                raise InvalidRecordError(
+                    f"chunk {record.id!r} belongs to document {record.document_id!r} of "
+                    f"workspace {record.workspace_id!r}, not to document {document_id!r} of "
+                    f"workspace {workspace_id!r}"
+                )
+        document_filter = where.all_of(
+            where.equals("workspace_id", workspace_id), where.equals("document_id", document_id)
+        )
+        if records:
+            await asyncio.to_thread(self._merge_blocking, namespace, records, document_filter)
+        else:
+            await asyncio.to_thread(self._delete_blocking, namespace, [document_filter])
+
+    async def delete_documents(
+        self, namespace: str, workspace_id: str, document_ids: Collection[str]
+    ) -> int:
+        """Delete every chunk of the documents; return how many chunks were deleted."""
+        workspace_filter = where.equals("workspace_id", workspace_id)
+        filters = [
+            where.all_of(workspace_filter, where.is_in("document_id", batch))
+            for batch in where.batched(sorted(set(document_ids)), _IN_FILTER_BATCH)
+        ]
+        if not filters:
+            return 0
+        return await asyncio.to_thread(self._delete_blocking, namespace, filters)
+
+    async def query(
+        self,
+        namespace: str,
+        workspace_id: str,
+        vector: Sequence[float],
+        k: int = 10,
+        *,
+        source_id: str | None = None,
+        source_type: str | None = None,
+    ) -> list[SearchHit]:
+        """Return the `k` chunks of the workspace nearest to `vector` by cosine distance."""
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        query_filter = where.all_of(
+            where.equals("workspace_id", workspace_id),
+            None if source_id is None else where.equals("source_id", source_id),
+            None if source_type is None else where.equals("source_type", source_type),
+        )
+        return await asyncio.to_thread(
+            self._query_blocking, namespace, list(vector), k, query_filter
+        )
+
+    async def stats(self, namespace: str, workspace_id: str) -> StoreStats:
+        """Count the workspace's chunks and documents, in total and per source."""
+        return await asyncio.to_thread(
+            self._stats_blocking, namespace, where.equals("workspace_id", workspace_id)
+        )
+
+    async def optimize(self, namespace: str) -> None:
+        """Compact the table, prune versions older than `keep_versions_for`, update indexes."""
+        await asyncio.to_thread(self._optimize_blocking, namespace)
+
+    async def drop(self, namespace: str) -> None:
+        """Delete the namespace's table; a missing table is no error."""
+        await asyncio.to_thread(self._drop_blocking, namespace)
+
+    def _write_lock(self, name: str) -> threading.Lock:
+        with self._write_locks_guard:
+            return self._write_locks.setdefault(name, threading.Lock())
+
+    def _open(self, namespace: str) -> _OpenTable:
+        name = table_name(namespace)
+        cached = self._tables.get(name)
+        if cached is not None:
+            return cached
+        try:
+            table = self._db.open_table(name)
+        except ValueError:  # LanceDB's error for a table that does not exist
+            raise NamespaceNotFoundError(namespace) from None
+        opened = _OpenTable(table, vector_dimension(table.schema))
+        return self._tables.setdefault(name, opened)
+
+    def _ensure_blocking(self, namespace: str, dimension: int) -> None:
+        name = table_name(namespace)
+        with self._write_lock(name):
+            try:
+                opened = self._open(namespace)
+            except NamespaceNotFoundError:
+                opened = self._create(name, dimension)
+            if opened.dimension != dimension:
+                raise DimensionMismatchError(
+                    namespace, opened.dimension, dimension, what="the requested dimension"
+                )
+            indexed = {tuple(index.columns) for index in opened.table.list_indices()}
+            for column, index_config in _SCALAR_INDEXES:
+                if (column,) not in indexed:
+                    opened.table.create_index(column, config=index_config())
+
+    def _create(self, name: str, dimension: int) -> _OpenTable:
+        try:
+            table = self._db.create_table(name, schema=chunk_schema(dimension), exist_ok=True)
+        except ValueError:
+            # Another process created the table, with another schema, since `_open` looked.
+            table = self._db.open_table(name)
+        opened = _OpenTable(table, vector_dimension(table.schema))
+        self._tables[name] = opened
+        return opened
+
+    def _merge_blocking(
+        self, namespace: str, records: Sequence[ChunkRecord], delete_unmatched: str | None
+    ) -> None:
+        opened = self._open(namespace)
+        _check_records(namespace, records, opened.dimension)
+        data = records_to_arrow(records, opened.dimension)
+        merge = (
+            opened.table.merge_insert(list(MERGE_KEY))
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+        )
+        if delete_unmatched is not None:
+            merge = merge.when_not_matched_by_source_delete(delete_unmatched)
+        with self._write_lock(table_name(namespace)):
+            merge.execute(data)
+            self._count_write(opened)
+
+    def _delete_blocking(self, namespace: str, filters: Sequence[str]) -> int:
+        opened = self._open(namespace)
+        deleted = 0
+        with self._write_lock(table_name(namespace)):
+            for delete_filter in filters:
+                # Counting first is exact under the lock, and skips a version when nothing matches.
+                matching = opened.table.count_rows(delete_filter)
+                if matching:
+                    opened.table.delete(delete_filter)
+                    self._count_write(opened)
+                    deleted += matching
+        return deleted
+
+    def _query_blocking(
+        self, namespace: str, vector: list[float], k: int, query_filter: str
+    ) -> list[SearchHit]:
+        opened = self._open(namespace)
+        if len(vector) != opened.dimension:
+            raise DimensionMismatchError(
+                namespace, opened.dimension, len(vector), what="the query vector"
+            )
+        search = opened.table.search(vector, vector_column_name=VECTOR_COLUMN, query_type="vector")
+        # `Table.search` is typed for every query type; query_type="vector" makes this one.
+        rows = (
+            cast(LanceVectorQueryBuilder, search)
+            .distance_type("cosine")
+            .where(query_filter, prefilter=True)
+            .select(list(HIT_COLUMNS))
+            .limit(k)
+            .to_list()
+        )
+        return [hit_from_row(row) for row in rows]
+
+    def _stats_blocking(self, namespace: str, workspace_filter: str) -> StoreStats:
+        opened = self._open(namespace)
+        rows = (
+            opened.table.search()
+            .where(workspace_filter)
+            .select(["document_id", "source_id"])
+            .limit(None)
+            .to_arrow()
+        )
+        per_source = rows.group_by("source_id").aggregate(
+            [("document_id", "count"), ("document_id", "count_distinct")]
+        )
+        sources = per_source["source_id"].to_pylist()
+        return StoreStats(
+            chunk_count=rows.num_rows,
+            document_count=int(pc.count_distinct(rows["document_id"]).as_py()),
+            chunks_by_source=dict(
+                zip(sources, per_source["document_id_count"].to_pylist(), strict=True)
+            ),
+            documents_by_source=dict(
+                zip(sources, per_source["document_id_count_distinct"].to_pylist(), strict=True)
+            ),
+        )
+
+    def _optimize_blocking(self, namespace: str) -> None:
+        opened = self._open(namespace)
+        with self._write_lock(table_name(namespace)):
+            self._compact(opened)
+
+    def _drop_blocking(self, namespace: str) -> None:
+        name = table_name(namespace)
+        with self._write_lock(name):
+            with contextlib.suppress(ValueError):  # LanceDB's error for a missing table
+                self._db.drop_table(name)
+            self._tables.pop(name, None)
+
+    def _count_write(self, opened: _OpenTable) -> None:
+        """Count a write to `opened`, compacting it every `optimize_every_writes` writes.
+
+        The caller holds the table's write lock.
+        """
+        opened.writes_since_optimize += 1
+        every = self._optimize_every_writes
+        if every is not None and opened.writes_since_optimize >= every:
+            self._compact(opened)
+
+    def _compact(self, opened: _OpenTable) -> None:
+        opened.table.optimize(cleanup_older_than=self._keep_versions_for)
+        opened.writes_since_optimize = 0
+
+
+def _check_records(namespace: str, records: Sequence[ChunkRecord], dimension: int) -> None:
+    keys: set[tuple[str, str]] = set()
+    for record in records:
+        if len(record.vector) != dimension:
+            raise DimensionMismatchError(
+                namespace, dimension, len(record.vector), what=f"the vector of chunk {record.id!r}"
+            )
+        key = (record.workspace_id, record.id)
+        if key in keys:
+            raise InvalidRecordError(
+                f"chunk {record.id!r} of workspace {record.workspace_id!r} appears twice in one "
+                "write; send each chunk once"
+            )
+        keys.add(key)
