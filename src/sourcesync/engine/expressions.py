@@ -54,10 +54,30 @@ def matches(source: str | None, variables: Mapping[str, Any]) -> bool:
         return False
 
 
-def evaluate_key(source: str, variables: Mapping[str, Any]) -> str:
-    """Evaluate a key expression (concurrency, debounce, ...) into a stable string."""
-    value = evaluate(source, variables)
+def evaluate_key(source: str | None, variables: Mapping[str, Any]) -> str:
+    """Evaluate a key expression (concurrency, debounce, ...) into a stable string.
+
+    An event without the fields the key reads gets the empty key: it still runs, and
+    shares its limit with the other events that lack them.
+    """
+    if not source:
+        return ""
+    try:
+        value = evaluate(source, variables)
+    except ExpressionError:
+        return ""
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def evaluate_number(source: str | None, variables: Mapping[str, Any]) -> float:
+    """Evaluate a numeric expression (priority); 0 when absent, failing or not a number."""
+    if not source:
+        return 0.0
+    try:
+        value = evaluate(source, variables)
+    except ExpressionError:
+        return 0.0
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def _to_python(value: Any) -> Any:

@@ -328,7 +328,7 @@ class Engine:
         variables = {"event": event}
         if config.batch_events is not None:
             batch = config.batch_events
-            key = expressions.evaluate_key(batch.key, variables) if batch.key else ""
+            key = expressions.evaluate_key(batch.key, variables)
             pending = self.state.get_batch(fn.id, key)
             ids = [*(pending or []), internal_id]
             if len(ids) >= batch.max_size:
@@ -340,7 +340,7 @@ class Engine:
             return
         if config.debounce is not None:
             debounce = config.debounce
-            key = expressions.evaluate_key(debounce.key, variables) if debounce.key else ""
+            key = expressions.evaluate_key(debounce.key, variables)
             existing = self.state.get_debounce(fn.id, key)
             first_at = existing[1] if existing else now
             fire_at = now + parse_duration_ms(debounce.period)
@@ -369,7 +369,7 @@ class Engine:
         variables = {"event": event}
 
         def key_of(source: str | None) -> str:
-            return expressions.evaluate_key(source, variables) if source else ""
+            return expressions.evaluate_key(source, variables)
 
         if config.rate_limit is not None:
             key = key_of(config.rate_limit.key)
@@ -401,11 +401,8 @@ class Engine:
             scope = limit.scope or "fn"
             owner = fn.id if scope == "fn" else scope
             concurrency.append([f"{owner}:{key_of(limit.key)}", limit.limit])
-        priority_ms = 0
-        if config.priority is not None and config.priority.run:
-            value = expressions.evaluate(config.priority.run, variables)
-            if isinstance(value, int | float):
-                priority_ms = int(max(-600, min(600, value)) * 1000)
+        priority = expressions.evaluate_number(config.priority and config.priority.run, variables)
+        priority_ms = int(max(-600, min(600, priority)) * 1000)
         timeouts = config.timeouts
         run = RunRow(
             id=new_ulid(),
