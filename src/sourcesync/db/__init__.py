@@ -29,6 +29,7 @@ from sourcesync.db.errors import (
     SourceNotFoundError,
     StoreMismatchError,
     UnsupportedDatabaseError,
+    WorkspaceIdTakenError,
 )
 from sourcesync.db.job_batches import (
     BatchProgress,
@@ -113,6 +114,7 @@ __all__ = [
     "SyncMode",
     "UnsupportedDatabaseError",
     "Workspace",
+    "WorkspaceIdTakenError",
     "add_source",
     "alembic_config",
     "create_db_engine",

@@ -34,6 +34,15 @@ class JobNotFoundError(NotFoundError):
         self.job_id = job_id
 
 
+class WorkspaceIdTakenError(DatabaseError):
+    def __init__(self, workspace_id: str, name: str) -> None:
+        super().__init__(
+            f"cannot create workspace {name!r} with id {workspace_id!r}: "
+            "another workspace already has that id"
+        )
+        self.workspace_id = workspace_id
+
+
 class SourceNameTakenError(DatabaseError):
     def __init__(self, name: str) -> None:
         super().__init__(

@@ -68,6 +68,7 @@ def register_batches(
     """
     if any(count < 0 for count in item_counts):
         raise ValueError("item counts cannot be negative")
+    _ensure_job_exists(session, job_id)
     now = utcnow()
     rows = [
         {
@@ -153,8 +154,7 @@ def record_batch_outcome(
         .returning(JobBatch.batch_index)
     )
     if settled is None:
-        if session.scalar(select(Job.id).where(Job.id == job_id)) is None:
-            raise JobNotFoundError(job_id)
+        _ensure_job_exists(session, job_id)
         item_count = processed + failed + skipped + deleted
         inserted = session.scalar(
             upsert_into(session, JobBatch)
@@ -214,6 +214,11 @@ def job_progress(session: Session, job_id: str) -> JobProgress:
         files=BatchProgress(**totals[BatchKind.FILES]),
         documents=BatchProgress(**totals[BatchKind.DOCUMENTS]),
     )
+
+
+def _ensure_job_exists(session: Session, job_id: str) -> None:
+    if session.scalar(select(Job.id).where(Job.id == job_id)) is None:
+        raise JobNotFoundError(job_id)
 
 
 def _registration_increments(kind: BatchKind, batches: int, items: int) -> dict[str, int]:

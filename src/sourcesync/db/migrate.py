@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any, Literal
 
 from alembic import command
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from sqlalchemy import URL, Connection, text
 
+from sourcesync.db.column_types import UTCDateTime
 from sourcesync.db.session import DEFAULT_DATABASE_URL, create_db_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -52,3 +55,11 @@ def upgrade_to_head(url: str | URL = DEFAULT_DATABASE_URL) -> None:
             command.upgrade(alembic_config(connection), "head")
     finally:
         engine.dispose()
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write the app's column types into new revisions as the plain types they store,
+    so a revision never imports application code that may change after it."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

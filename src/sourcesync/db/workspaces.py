@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sourcesync.db.column_types import utcnow
+from sourcesync.db.errors import WorkspaceIdTakenError
 from sourcesync.db.ids import new_id
 from sourcesync.db.models import Workspace
 from sourcesync.db.upserts import upsert_into
@@ -19,12 +20,16 @@ def ensure_workspace(session: Session, name: str, *, workspace_id: str | None = 
 
     Safe when several processes start at once: the insert ignores a conflicting row.
     """
+    workspace_id = workspace_id or new_id("ws")
     session.execute(
         upsert_into(session, Workspace)
-        .values(id=workspace_id or new_id("ws"), name=name, created_at=utcnow())
+        .values(id=workspace_id, name=name, created_at=utcnow())
         .on_conflict_do_nothing()
     )
-    return session.execute(select(Workspace).where(Workspace.name == name)).scalar_one()
+    workspace = session.scalar(select(Workspace).where(Workspace.name == name))
+    if workspace is None:
+        raise WorkspaceIdTakenError(workspace_id, name)
+    return workspace
 
 
 def ensure_default_workspace(session: Session) -> Workspace:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from sourcesync.db.migrate import render_item
 from sourcesync.db.models import Base
 from sourcesync.db.session import DEFAULT_DATABASE_URL, create_db_engine
 
@@ -28,6 +29,7 @@ def _run_on(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
