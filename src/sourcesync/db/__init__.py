@@ -34,6 +34,7 @@ from sourcesync.db.errors import (
 from sourcesync.db.job_batches import (
     BatchProgress,
     JobProgress,
+    batch_items,
     job_progress,
     record_batch_outcome,
     register_batches,
@@ -117,6 +118,7 @@ __all__ = [
     "WorkspaceIdTakenError",
     "add_source",
     "alembic_config",
+    "batch_items",
     "create_db_engine",
     "create_job",
     "create_session_factory",

@@ -59,15 +59,19 @@ def register_batches(
     item_counts: Sequence[int],
     *,
     first_index: int = 0,
+    items: Sequence[list[Any]] | None = None,
 ) -> int:
     """Record batches ``first_index, first_index + 1, ...`` as pending, before their events
     are sent, so that progress knows how many to wait for.
 
-    Batches already recorded are left alone and not counted again. Returns how many
-    batches were new.
+    ``items`` (one JSON list per batch) is the work of each batch, read back by its worker
+    with ``batch_items``: the plan lives in the database, never in events. Batches already
+    recorded are left alone and not counted again. Returns how many batches were new.
     """
     if any(count < 0 for count in item_counts):
         raise ValueError("item counts cannot be negative")
+    if items is not None and len(items) != len(item_counts):
+        raise ValueError("items needs one list per batch")
     _ensure_job_exists(session, job_id)
     now = utcnow()
     rows = [
@@ -77,6 +81,7 @@ def register_batches(
             "batch_index": first_index + offset,
             "status": BatchStatus.PENDING,
             "item_count": count,
+            "items": items[offset] if items is not None else None,
             "created_at": now,
         }
         for offset, count in enumerate(item_counts)
@@ -233,3 +238,13 @@ def _add_to_job(session: Session, job_id: str, increments: dict[str, int]) -> No
     }
     if values:
         session.execute(update(Job).where(Job.id == job_id).values(values))
+
+
+def batch_items(session: Session, job_id: str, kind: BatchKind, index: int) -> list[Any]:
+    """The work registered for one batch (empty when none was stored)."""
+    items = session.scalar(
+        select(JobBatch.items).where(
+            JobBatch.job_id == job_id, JobBatch.kind == kind, JobBatch.batch_index == index
+        )
+    )
+    return list(items or [])

@@ -234,6 +234,7 @@ class JobBatch(Base):
     skipped: Mapped[int] = _counter()
     deleted: Mapped[int] = _counter()
     embeddings: Mapped[int] = _counter()
+    items: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

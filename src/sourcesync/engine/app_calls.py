@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import jcs
 
 SDK_HEADER = "inngest-py:v0.5.19"
 
@@ -51,11 +53,10 @@ def _origin(url: str) -> str:
 
 
 class _Worker:
-    """A thread running its own event loop, with one ASGI client per in-process app."""
+    """A thread running its own event loop; it serves one call at a time."""
 
     def __init__(self, index: int) -> None:
         self.loop = asyncio.new_event_loop()
-        self.in_flight = 0
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._thread = threading.Thread(
             target=self.loop.run_forever, name=f"engine-app-worker-{index}", daemon=True
@@ -77,14 +78,10 @@ class _Worker:
     async def post(
         self, app: Any, origin: str, url: str, body: bytes, headers: dict[str, str]
     ) -> AppResponse:
-        self.in_flight += 1
-        try:
-            future = asyncio.run_coroutine_threadsafe(
-                self._post(app, origin, url, body, headers), self.loop
-            )
-            return await asyncio.wrap_future(future)
-        finally:
-            self.in_flight -= 1
+        future = asyncio.run_coroutine_threadsafe(
+            self._post(app, origin, url, body, headers), self.loop
+        )
+        return await asyncio.wrap_future(future)
 
     def run(self, coroutine: Any) -> Any:
         """Run a coroutine on this worker's loop and wait for it (from another thread)."""
@@ -102,12 +99,14 @@ class _Worker:
 
 
 class AppCaller:
-    """Sends call requests to apps, at most ``max_in_flight`` at a time."""
+    """Sends call requests to apps, at most ``max_in_flight`` at a time.
 
-    def __init__(
-        self, *, workers: int = 4, max_in_flight: int = 64, signing_key: str | None = None
-    ) -> None:
-        self._worker_count = workers
+    In-process calls each get a worker thread of their own (idle workers are reused, new
+    ones started up to ``max_in_flight``), so a step that blocks holds up only itself.
+    """
+
+    def __init__(self, *, max_in_flight: int = 64, signing_key: str | None = None) -> None:
+        self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
         self._in_process: dict[str, Any] = {}
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -116,21 +115,25 @@ class AppCaller:
 
     def mount(self, origin: str, app: Any) -> None:
         """Serve calls to URLs under ``origin`` with the ASGI ``app``, in process."""
-        if not self._workers:
-            self._workers = [_Worker(i) for i in range(self._worker_count)]
         self._in_process[origin.rstrip("/")] = app
-
-    def is_in_process(self, url: str) -> bool:
-        return _origin(url) in self._in_process
 
     def headers(self, body: bytes) -> dict[str, str]:
         headers = {"content-type": "application/json", "x-inngest-sdk": SDK_HEADER}
         if self._signing_key:
-            headers["x-inngest-signature"] = sign_body(body, self._signing_key)
+            # The SDK verifies the signature over the JSON canonical form (RFC 8785).
+            canonical = jcs.canonicalize(json.loads(body))
+            headers["x-inngest-signature"] = sign_body(canonical, self._signing_key)
             headers["x-inngest-server-kind"] = "cloud"
         else:
             headers["x-inngest-server-kind"] = "dev"
         return headers
+
+    def _acquire(self) -> _Worker:
+        if self._idle:
+            return self._idle.pop()
+        worker = _Worker(len(self._workers))
+        self._workers.append(worker)
+        return worker
 
     async def post(self, url: str, body: bytes) -> AppResponse:
         """POST a call request; connection errors propagate as ``httpx.HTTPError``."""
@@ -141,8 +144,11 @@ class AppCaller:
             if app is None:
                 response = await self._http.post(url, content=body, headers=headers)
                 return AppResponse(response.status_code, dict(response.headers), response.content)
-            worker = min(self._workers, key=lambda w: w.in_flight)
-            return await worker.post(app, origin, url, body, headers)
+            worker = self._acquire()
+            try:
+                return await worker.post(app, origin, url, body, headers)
+            finally:
+                self._idle.append(worker)
 
     def put_in_process(self, url: str) -> AppResponse:
         """Make an in-process app sync itself (``PUT`` on its serve URL), blocking."""
@@ -156,7 +162,11 @@ class AppCaller:
                 response = await client.put(url)
                 return AppResponse(response.status_code, dict(response.headers), response.content)
 
-        result: AppResponse = self._workers[0].run(put())
+        worker = _Worker(-1)
+        try:
+            result: AppResponse = worker.run(put())
+        finally:
+            worker.stop()
         return result
 
     async def aclose(self) -> None:
@@ -164,3 +174,4 @@ class AppCaller:
         for worker in self._workers:
             await asyncio.to_thread(worker.stop)
         self._workers = []
+        self._idle = []

@@ -65,7 +65,6 @@ class EngineConfig:
     signing_key: str | None = None
     retry_base_ms: int = 1_000
     retry_max_ms: int = 3_600_000
-    workers: int = 4
     max_in_flight: int = 64
     serve_http: bool = True
 
@@ -121,7 +120,6 @@ class Engine:
         self.url = f"http://{self.config.host}:{self.config.port}"
         self._functions: dict[str, _Function] = {}
         self._caller = AppCaller(
-            workers=self.config.workers,
             max_in_flight=self.config.max_in_flight,
             signing_key=self.config.signing_key,
         )
@@ -207,11 +205,15 @@ class Engine:
         self._caller.mount(origin, app)
         url = origin.rstrip("/") + serve_path
         response = await asyncio.to_thread(self._caller.put_in_process, url)
-        if response.status >= 400:
-            raise RegistrationError(
-                f"the app at {url} failed to sync ({response.status}): "
-                f"{response.body.decode(errors='replace')[:500]}"
-            )
+        # inngest-py answers its PUT with the engine's reply to its sync, refusals included.
+        try:
+            reply = json.loads(response.body)
+        except ValueError:
+            reply = {}
+        refusal = reply.get("error") if isinstance(reply, dict) else None
+        if response.status >= 400 or refusal:
+            detail = refusal or response.body.decode(errors="replace")[:500]
+            raise RegistrationError(f"the app at {url} failed to sync: {detail}")
         return sorted(fn.id for fn in self._functions.values() if fn.app_url.startswith(origin))
 
     def register(self, payload: dict[str, Any]) -> list[str]:

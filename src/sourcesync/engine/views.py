@@ -43,7 +43,7 @@ def event_view(internal_id: str, event: dict[str, Any], received_at: int) -> dic
 
 def capped(value: Any) -> dict[str, Any]:
     """A JSON value for display: at most ``PREVIEW_BYTES``, saying when it was cut."""
-    text = value if isinstance(value, str) else json.dumps(value)
+    text = json.dumps(value)
     if len(text) <= PREVIEW_BYTES:
         return {"preview": text, "size": len(text), "truncated": False}
     return {"preview": text[:PREVIEW_BYTES], "size": len(text), "truncated": True}

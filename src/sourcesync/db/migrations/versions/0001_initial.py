@@ -184,6 +184,7 @@ def upgrade() -> None:
         _counter("skipped"),
         _counter("deleted"),
         _counter("embeddings"),
+        sa.Column("items", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         _timestamp("created_at"),
         _timestamp("finished_at", nullable=True),
