@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import celpy
+from celpy.adapter import json_to_cel
 
 from .errors import ExpressionError
 
@@ -34,7 +35,7 @@ def validate(source: str) -> None:
 def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
     """Evaluate ``source`` with JSON-like ``variables`` and return a plain Python value."""
     program = _compile(source)
-    activation = {name: celpy.json_to_cel(value) for name, value in variables.items()}
+    activation = {name: json_to_cel(value) for name, value in variables.items()}
     try:
         result = program.evaluate(activation)
     except Exception as exc:

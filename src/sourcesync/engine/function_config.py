@@ -190,15 +190,15 @@ def _check_values(config: FunctionConfig) -> None:
                 raise fail(option, str(exc)) from exc
     expressions_by_option: dict[str, str | None] = {
         "idempotency": config.idempotency,
-        "debounce.key": config.debounce and config.debounce.key,
-        "throttle.key": config.throttle and config.throttle.key,
-        "rateLimit.key": config.rate_limit and config.rate_limit.key,
-        "batchEvents.key": config.batch_events and config.batch_events.key,
-        "singleton.key": config.singleton and config.singleton.key,
-        "priority.run": config.priority and config.priority.run,
+        "debounce.key": config.debounce.key if config.debounce else None,
+        "throttle.key": config.throttle.key if config.throttle else None,
+        "rateLimit.key": config.rate_limit.key if config.rate_limit else None,
+        "batchEvents.key": config.batch_events.key if config.batch_events else None,
+        "singleton.key": config.singleton.key if config.singleton else None,
+        "priority.run": config.priority.run if config.priority else None,
     }
-    for index, trigger in enumerate(config.event_triggers):
-        expressions_by_option[f"triggers[{index}].expression"] = trigger.expression
+    for index, event_trigger in enumerate(config.event_triggers):
+        expressions_by_option[f"triggers[{index}].expression"] = event_trigger.expression
     for index, limit in enumerate(config.concurrency or []):
         expressions_by_option[f"concurrency[{index}].key"] = limit.key
         if limit.scope in ("env", "account") and not limit.key:

@@ -80,7 +80,7 @@ class _Resolvers:
         if run is None:
             return None
         value = run.error if run.status == "Failed" else run.output
-        children = [
+        children: list[dict[str, Any]] = [
             {
                 "name": step.name,
                 "status": step.status.upper(),

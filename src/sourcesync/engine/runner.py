@@ -167,7 +167,8 @@ class Engine:
             lifespan="off",
         )
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        # The engine may be embedded in a process that handles its own signals.
+        server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         self._server = server
         self._server_task = asyncio.create_task(server.serve(), name="engine-http")
         while not server.started:
@@ -403,7 +404,9 @@ class Engine:
             scope = limit.scope or "fn"
             owner = fn.id if scope == "fn" else scope
             concurrency.append([f"{owner}:{key_of(limit.key)}", limit.limit])
-        priority = expressions.evaluate_number(config.priority and config.priority.run, variables)
+        priority = expressions.evaluate_number(
+            config.priority.run if config.priority else None, variables
+        )
         priority_ms = int(max(-600, min(600, priority)) * 1000)
         timeouts = config.timeouts
         run = RunRow(
@@ -786,7 +789,7 @@ class Engine:
             step_id: str = op["id"]
             kind = op.get("op")
             name = str(op.get("displayName") or op.get("name") or step_id)
-            opts = op.get("opts") if isinstance(op.get("opts"), dict) else {}
+            opts: dict[str, Any] = op["opts"] if isinstance(op.get("opts"), dict) else {}
             race = race or opts.get("parallelMode") == "race"
             if kind in ("StepRun", "StepError", "StepFailed"):
                 self.state.bump("steps_executed")
@@ -939,8 +942,8 @@ class Engine:
             error = _plain_error(f"function {target_id!r} is not registered", name="Error")
             self._memoize(run, step_id, {"error": error}, "failed", now, effects)
             return
-        payload = opts.get("payload") if isinstance(opts.get("payload"), dict) else {}
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        payload: dict[str, Any] = opts["payload"] if isinstance(opts.get("payload"), dict) else {}
+        data: dict[str, Any] = payload["data"] if isinstance(payload.get("data"), dict) else {}
         event: dict[str, Any] = {
             "name": INVOKED_EVENT,
             "data": {
@@ -999,7 +1002,8 @@ class Engine:
             run = self.state.get_run(run_id)
             return run if run is not None and run.status in FINAL_STATUSES else None
 
-        return await self._wait_until(ended, timeout, f"run {run_id} did not end")
+        run: RunRow = await self._wait_until(ended, timeout, f"run {run_id} did not end")
+        return run
 
     async def wait_for_runs(
         self, event_id: str, count: int = 1, timeout: float = 30.0
@@ -1013,7 +1017,8 @@ class Engine:
             rows = self.state.runs_for_event(found[0])
             return rows if len(rows) >= count else None
 
-        return await self._wait_until(runs, timeout, f"no run for event {event_id}")
+        found: list[RunRow] = await self._wait_until(runs, timeout, f"no run for event {event_id}")
+        return found
 
     async def _wait_until(self, probe: Any, timeout: float, message: str) -> Any:
         deadline = time.monotonic() + timeout
