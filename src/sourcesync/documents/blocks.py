@@ -37,22 +37,30 @@ class Block:
 
 
 class Lines:
-    """A text's lines (split on LF only) with the character offset where each starts."""
+    """A text's lines (split on LF only), where each starts and how far each is indented.
+
+    `indents[n]` is the number of leading whitespace characters of line `n`, or -1 when
+    the line is blank; computed once, since splitters look at lines many times.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = text.split("\n")
         self.starts = [0] * len(self.lines)
+        self.indents = [-1] * len(self.lines)
         offset = 0
         for number, line in enumerate(self.lines):
             self.starts[number] = offset
             offset += len(line) + 1
+            content = line.lstrip()
+            if content:
+                self.indents[number] = len(line) - len(content)
 
     def __len__(self) -> int:
         return len(self.lines)
 
     def is_blank(self, number: int) -> bool:
-        return not self.lines[number].strip()
+        return self.indents[number] < 0
 
     def start_of(self, number: int) -> int:
         return self.starts[number]
@@ -94,15 +102,6 @@ def paragraph_blocks(lines: Lines, block: Block | None = None) -> list[Block]:
     return _blocks_from_starts(lines, starts, last, heading_path)
 
 
-def _indentation(line: str) -> int:
-    return len(line) - len(line.lstrip())
-
-
-def _opens_block(line: str, indent: int) -> bool:
-    width = _indentation(line)
-    return bool(line.strip()) and width == indent and _CLOSING_LINE.match(line, width) is None
-
-
 def _code_block_starts(lines: Lines, first: int, last: int, indent: int) -> list[int]:
     """Line numbers that start a block at indentation `indent`.
 
@@ -111,11 +110,12 @@ def _code_block_starts(lines: Lines, first: int, last: int, indent: int) -> list
     of lines at `indent` stay together, so decorators, comments and imports join what
     follows them.
     """
+    texts, indents = lines.lines, lines.indents
     starts = [first]
-    in_run = _opens_block(lines.lines[first], indent)
-    for number in range(first + 1, last + 1):
-        opens = _opens_block(lines.lines[number], indent)
-        if opens and not in_run:
+    in_run = False
+    for number in range(first, last + 1):
+        opens = indents[number] == indent and _CLOSING_LINE.match(texts[number], indent) is None
+        if opens and not in_run and number > first:
             starts.append(number)
         in_run = opens
     return starts
@@ -140,12 +140,8 @@ def inner_code_blocks(lines: Lines, block: Block) -> list[Block]:
     back into the first inner block when both fit; a closing line stays with the last
     inner block. Returns `[]` when the block has no deeper lines.
     """
-    own = _indentation(lines.lines[block.first])
-    deeper = [
-        width
-        for number in range(block.first + 1, block.last + 1)
-        if not lines.is_blank(number) and (width := _indentation(lines.lines[number])) > own
-    ]
+    own = lines.indents[block.first]
+    deeper = [width for width in lines.indents[block.first + 1 : block.last + 1] if width > own]
     if not deeper:
         return []
     starts = _code_block_starts(lines, block.first, block.last, min(deeper))
@@ -205,7 +201,7 @@ def _markdown_headings(lines: Lines) -> list[_Heading]:
             headings.append(_Heading(number, len(atx.group(1)), (atx.group(2) or "").strip()))
         elif (
             line.strip()
-            and _indentation(line) < 4
+            and lines.indents[number] < 4
             and (number == 0 or lines.is_blank(number - 1))
             and number + 1 < len(lines)
             and (underline := _SETEXT_UNDERLINE.match(lines.lines[number + 1]))

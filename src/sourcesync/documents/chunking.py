@@ -15,7 +15,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import PurePosixPath
+from operator import itemgetter
 from typing import Protocol
 
 from sourcesync.documents.blocks import (
@@ -29,7 +29,6 @@ from sourcesync.documents.blocks import (
 )
 from sourcesync.documents.detection import language_for_path
 from sourcesync.documents.hashing import normalize_line_endings
-from sourcesync.documents.ids import chunk_id
 from sourcesync.documents.model import Chunk, Document
 
 __all__ = [
@@ -83,7 +82,7 @@ def strategy_for_path(path: str | None) -> ChunkStrategy:
     """
     if path is None:
         return ChunkStrategy.MARKDOWN
-    language = language_for_path(PurePosixPath(path).name)
+    language = language_for_path(path)
     if language is None:
         return ChunkStrategy.TEXT
     return _MARKUP_STRATEGIES.get(language, ChunkStrategy.CODE)
@@ -113,6 +112,9 @@ class _Piece:
         return self.end_token - self.first_token
 
 
+_token_start = itemgetter(0)
+
+
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     length = 0
     for x, y in zip(a, b, strict=False):
@@ -135,7 +137,6 @@ class _Chunker:
     ) -> None:
         self.lines = Lines(text)
         self.spans = spans
-        self.token_starts = [start for start, _ in spans]
         self.strategy = strategy
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
@@ -149,8 +150,8 @@ class _Chunker:
         return _Piece(
             start,
             end,
-            bisect_left(self.token_starts, start),
-            bisect_left(self.token_starts, end),
+            bisect_left(self.spans, start, key=_token_start),
+            bisect_left(self.spans, end, key=_token_start),
             block.heading_path,
             mergeable=True,
         )
@@ -281,7 +282,6 @@ def chunk_text(
     lines = chunker.lines
     return [
         Chunk(
-            id=chunk_id(document_id, index),
             document_id=document_id,
             index=index,
             text=normalized[piece.start : piece.end],

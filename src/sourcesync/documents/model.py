@@ -26,8 +26,9 @@ class Document(BaseModel):
     """One unit of source content (a file, an issue, a thread) in one workspace.
 
     `content_hash` is computed from `content` when not given. Models are frozen; build a
-    changed document with `Document(**doc.model_dump(exclude={"content_hash"}), ...)` rather
-    than `model_copy(update=...)`, which would skip validation and keep a stale hash.
+    changed document with `Document.model_validate(doc.model_dump(exclude={"content_hash"})
+    | {"content": new})` rather than `model_copy(update=...)`, which would skip validation
+    and keep a stale hash.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -41,12 +42,13 @@ class Document(BaseModel):
     path: str | None = None
     content: str
     metadata: dict[str, JsonValue] = Field(default_factory=dict)
-    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    # The default only satisfies type checkers: the validator below always fills it in.
+    content_hash: str = Field(default="", pattern=r"^[0-9a-f]{64}$")
 
     @model_validator(mode="before")
     @classmethod
     def _fill_content_hash(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("content_hash") is None:
+        if isinstance(data, dict) and not data.get("content_hash"):
             content = data.get("content")
             if isinstance(content, str):
                 return {**data, "content_hash": content_hash(content)}
@@ -64,7 +66,8 @@ class Chunk(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str
+    # The default only satisfies type checkers: the validators below fill it in and check it.
+    id: str = ""
     document_id: str = Field(min_length=1)
     index: int = Field(ge=0)
     text: str
@@ -76,7 +79,7 @@ class Chunk(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _fill_id(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("id") is None:
+        if isinstance(data, dict) and not data.get("id"):
             document_id, index = data.get("document_id"), data.get("index")
             if isinstance(document_id, str) and document_id and isinstance(index, int):
                 return {**data, "id": chunk_id(document_id, index)}

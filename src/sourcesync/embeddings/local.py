@@ -110,8 +110,8 @@ def _shared_model(path: Path, device: str) -> _LoadedModel:
 class LocalEmbedder:
     """Embeds with a sentence-transformers model from a local directory.
 
-    Nothing is loaded until first needed (a property, a count or an embed), so building an
-    embedder is free. `model_path` defaults to the bundled all-MiniLM-L6-v2 and `device` to
+    Nothing is loaded until first needed (`dimension`, `max_tokens`, a count or an
+    embed), so building an embedder is free. `model_path` defaults to the bundled all-MiniLM-L6-v2 and `device` to
     `default_device()`.
     """
 
