@@ -5,22 +5,47 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from .logs import configure_logging
 
 app = typer.Typer(help="Keep a team's knowledge searchable.", no_args_is_help=True)
 events_app = typer.Typer(help="Send and inspect events.", no_args_is_help=True)
+sources_app = typer.Typer(help="Add and list sources.", no_args_is_help=True)
+sources_add = typer.Typer(help="Add a source.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+app.add_typer(sources_app, name="sources")
+sources_app.add_typer(sources_add, name="add")
 console = Console()
 errors = Console(stderr=True)
 
 DEFAULT_ENGINE_URL = "http://127.0.0.1:8288"
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+EXIT_CODES = {"completed": 0, "completed_with_errors": 1}
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def open_services() -> Any:
+    from .settings import Settings
+    from .workflows.services import Services
+
+    return Services.from_settings(Settings())
 
 
 @app.command()
@@ -91,6 +116,349 @@ def events_send(
         raise typer.Exit(2)
     for event_id in body["ids"]:
         console.print(event_id)
+
+
+@sources_add.command("git")
+def sources_add_git(
+    path: Annotated[Path, typer.Argument(help="A git repository on disk.")],
+    name: Annotated[str | None, typer.Option(help="Source name (default: folder name).")] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch to sync (default: HEAD).")] = None,
+    include: Annotated[list[str] | None, typer.Option(help="Glob of paths to index.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Glob of paths to skip.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a local git repository as a source."""
+    from . import actions, db
+    from .connectors.errors import SourceConfigError
+
+    services = open_services()
+    try:
+        source = actions.add_git_source(
+            services, path, name=name, branch=branch, include=include or [], exclude=exclude or []
+        )
+    except SourceConfigError as exc:
+        raise fail(str(exc)) from exc
+    except db.SourceNameTakenError as exc:
+        raise fail(f"{exc} (choose another with --name)") from exc
+    view = {"id": source.id, "name": source.name, "type": str(source.type), "config": source.config}
+    if as_json:
+        print_json(view)
+    else:
+        console.print(f"Added git source [bold]{source.name}[/bold] ({source.id})")
+
+
+@sources_app.command("list")
+def sources_list(as_json: JsonOption = False) -> None:
+    """List the workspace's sources."""
+    from . import actions, db
+
+    services = open_services()
+    workspace = actions.workspace_id(services)
+    with services.transaction() as session:
+        rows = [
+            {
+                "id": s.id,
+                "name": s.name,
+                "type": str(s.type),
+                "config": s.config,
+                "cursor": s.cursor,
+                "lastSyncedAt": s.last_synced_at.isoformat() if s.last_synced_at else None,
+            }
+            for s in db.list_sources(session, workspace)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("name", "type", "location", "last synced", "id")
+    for row in rows:
+        location = row["config"].get("path") or row["config"].get("repository", "")
+        table.add_row(
+            row["name"], row["type"], str(location), row["lastSyncedAt"] or "never", row["id"]
+        )
+    console.print(table)
+
+
+@app.command()
+def sync(
+    source: Annotated[str, typer.Argument(help="Source name or id.")],
+    full: Annotated[
+        bool, typer.Option("--full", help="Sync every file, not just changes.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Sync a source and show its progress; exit 0 completed, 1 with errors, 2 failed."""
+    from . import actions, db
+
+    services = open_services()
+    try:
+        job, event = actions.queue_sync(services, source, full=full, trigger="cli")
+    except db.SourceNotFoundError as exc:
+        raise fail(f"{exc}; see `sourcesync sources list`") from exc
+    view = asyncio.run(_run_sync(services, job.id, event, quiet=as_json))
+    if as_json:
+        print_json(
+            {key: view[key] for key in ("jobId", "status", "metrics", "durationMs", "error")}
+        )
+    else:
+        _print_job(view)
+    raise typer.Exit(EXIT_CODES.get(view["status"], 2))
+
+
+async def _run_sync(services: Any, job_id: str, event: Any, *, quiet: bool) -> dict[str, Any]:
+    from .engine import StateLockedError
+    from .runtime import EmbeddedRuntime
+
+    runtime = None
+    settings = services.settings
+    if settings.engine == "embedded":
+        runtime = EmbeddedRuntime(services)
+        try:
+            await runtime.start()
+        except StateLockedError:
+            runtime = None
+    try:
+        if runtime is not None:
+            await runtime.send(event.name, event.to_data())
+        else:
+            await _send_remote(settings, event.name, event.to_data())
+        return await _watch(services, job_id, quiet=quiet)
+    finally:
+        if runtime is not None:
+            await runtime.stop()
+
+
+async def _send_remote(settings: Any, name: str, data: dict[str, Any]) -> None:
+    """Another process runs the engine (``sourcesync serve``), or Inngest does."""
+    if settings.engine == "embedded":
+        url = f"http://127.0.0.1:{settings.engine_port}/e/cli"
+    else:
+        base = os.environ.get("INNGEST_EVENT_API_BASE_URL") or os.environ.get(
+            "INNGEST_BASE_URL", "https://inn.gs"
+        )
+        url = f"{base.rstrip('/')}/e/{os.environ.get('INNGEST_EVENT_KEY', 'cli')}"
+    async with httpx.AsyncClient(timeout=10) as client:
+        response = await client.post(url, json={"name": name, "data": data})
+    if response.status_code >= 400:
+        raise fail(f"the event API at {url} refused the sync: {response.text[:300]}")
+
+
+async def _watch(services: Any, job_id: str, *, quiet: bool) -> dict[str, Any]:
+    """Show the job's progress, read from the database, until it ends."""
+    from . import actions, db
+
+    terminal = {"completed", "completed_with_errors", "failed", "cancelled"}
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=quiet,
+    )
+    with progress:
+        files = progress.add_task("files", total=None)
+        batches = progress.add_task("batches", total=None)
+        embedded = progress.add_task("documents embedded", total=None)
+        while True:
+            with services.transaction() as session:
+                job = db.require_job(session, job_id)
+                done = (
+                    job.files_processed + job.files_failed + job.files_skipped + job.files_deleted
+                )
+                progress.update(files, completed=done, total=job.files_total or None)
+                progress.update(
+                    batches, completed=job.batches_completed, total=job.batches_total or None
+                )
+                progress.update(
+                    embedded,
+                    completed=job.documents_processed + job.documents_failed,
+                    total=job.documents_total or None,
+                )
+                status = str(job.status)
+            if status in terminal:
+                break
+            await asyncio.sleep(0.2)
+    return await asyncio.to_thread(actions.job_view, services, job_id)
+
+
+def _print_job(view: dict[str, Any]) -> None:
+    colour = {"completed": "green", "completed_with_errors": "yellow"}.get(view["status"], "red")
+    console.print(
+        f"Job [bold]{view['jobId']}[/bold] ({view['source']}, {view['mode']}): "
+        f"[{colour}]{view['status']}[/{colour}] in {(view['durationMs'] or 0) / 1000:.1f} s"
+    )
+    table = Table("metric", "count")
+    for key, value in view["metrics"].items():
+        table.add_row(key, str(value))
+    console.print(table)
+    if view["error"]:
+        console.print(f"[red]error:[/red] {view['error']}")
+    for failure in view["failures"][:20]:
+        console.print(
+            f"  [yellow]{failure['stage']}[/yellow] {failure['documentId']}: {failure['message']}"
+        )
+    if len(view["failures"]) > 20:
+        console.print(
+            f"  ... and {len(view['failures']) - 20} more (see `sourcesync job {view['jobId']}`)"
+        )
+
+
+@app.command()
+def jobs(
+    source: Annotated[str | None, typer.Option(help="Only this source's jobs.")] = None,
+    limit: Annotated[int, typer.Option(help="How many.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List recent sync jobs, newest first."""
+    from . import actions, db
+
+    services = open_services()
+    workspace = actions.workspace_id(services)
+    with services.transaction() as session:
+        try:
+            source_id = db.require_source(session, workspace, source).id if source else None
+        except db.SourceNotFoundError as exc:
+            raise fail(str(exc)) from exc
+        ids = [j.id for j in db.list_jobs(session, workspace, source_id=source_id, limit=limit)]
+    views = [actions.job_view(services, job_id) for job_id in ids]
+    if as_json:
+        print_json(views)
+        return
+    table = Table(
+        "job",
+        "source",
+        "status",
+        "mode",
+        "processed",
+        "failed",
+        "skipped",
+        "deleted",
+        "embeddings",
+        "duration",
+    )
+    for v in views:
+        m = v["metrics"]
+        table.add_row(
+            v["jobId"],
+            v["source"],
+            v["status"],
+            v["mode"],
+            str(m["filesProcessed"]),
+            str(m["filesFailed"]),
+            str(m["filesSkipped"]),
+            str(m["filesDeleted"]),
+            str(m["embeddingsCreated"]),
+            f"{(v['durationMs'] or 0) / 1000:.1f} s" if v["durationMs"] is not None else "-",
+        )
+    console.print(table)
+
+
+@app.command()
+def job(
+    job_id: Annotated[str, typer.Argument(help="Job id.")], as_json: JsonOption = False
+) -> None:
+    """Show one job: metrics, timings and per-document errors."""
+    from . import actions, db
+
+    services = open_services()
+    try:
+        view = actions.job_view(services, job_id)
+    except db.JobNotFoundError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json(view)
+        return
+    _print_job(view)
+    console.print(
+        f"created {view['createdAt']}, started {view['startedAt']}, finished {view['finishedAt']}"
+    )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", help="How many results.")] = 5,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search everything synced, by meaning."""
+    from . import actions, db
+
+    services = open_services()
+    try:
+        hits = asyncio.run(actions.search(services, query, k=k, source_ref=source))
+    except db.SourceNotFoundError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        print_json([hit.to_json() for hit in hits])
+        return
+    if not hits:
+        console.print("No results. Has a source been synced? (`sourcesync sync SOURCE`)")
+        return
+    for rank, hit in enumerate(hits, 1):
+        console.print(
+            f"[bold]{rank}. {hit.title}[/bold]  [dim]{hit.source} · score {hit.score:.3f}[/dim]"
+        )
+        console.print(f"   [cyan]{hit.location}[/cyan]")
+        console.print(f"   {hit.snippet}")
+
+
+@app.command()
+def serve(
+    engine: Annotated[
+        str, typer.Option(help="embedded: run the engine here; inngest: use Inngest.")
+    ] = "embedded",
+    port: Annotated[
+        int | None, typer.Option(help="Port of the HTTP API (default SOURCESYNC_API_PORT).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the HTTP API and /api/inngest (with the embedded engine, or for Inngest)."""
+    if engine not in ("embedded", "inngest"):
+        raise fail("--engine must be embedded or inngest")
+    configure_logging(log_level)
+    services = open_services()
+    asyncio.run(_serve(services, engine, host, port or services.settings.api_port))
+
+
+async def _serve(services: Any, engine: str, host: str, port: int) -> None:
+    import logging
+
+    import uvicorn
+
+    from .api import create_app
+    from .engine import StateLockedError
+    from .runtime import EmbeddedRuntime, create_client
+
+    log = logging.getLogger("sourcesync.serve")
+    runtime = None
+    if engine == "embedded":
+        runtime = EmbeddedRuntime(services, port=services.settings.engine_port)
+        try:
+            await runtime.start()
+        except StateLockedError as exc:
+            raise fail(str(exc)) from exc
+        app = runtime.app
+        log.info("embedded engine running", extra={"engine_url": runtime.engine.url})
+    else:
+        app = create_app(services, create_client())
+        log.info(
+            "serving for Inngest",
+            extra={
+                "serve_url": f"http://{host}:{port}/api/inngest",
+                "hint": f"run `inngest start -u http://{host}:{port}/api/inngest` (or the dev "
+                "server with -u), set INNGEST_SIGNING_KEY and INNGEST_EVENT_KEY in production",
+            },
+        )
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    log.info("API listening", extra={"url": f"http://{host}:{port}"})
+    try:
+        await server.serve()
+    finally:
+        if runtime is not None:
+            await runtime.stop()
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from sourcesync.db.document_failures import list_failures, record_document_failu
 from sourcesync.db.documents import (
     DocumentUpsert,
     get_document_content,
+    get_document_contents,
     get_documents,
     list_document_ids,
     mark_document_processed,
@@ -126,6 +127,7 @@ __all__ = [
     "ensure_store",
     "ensure_workspace",
     "get_document_content",
+    "get_document_contents",
     "get_documents",
     "get_job",
     "get_source",

@@ -104,6 +104,22 @@ def get_document_content(session: Session, workspace_id: str, document_id: str) 
     )
 
 
+def get_document_contents(
+    session: Session, workspace_id: str, document_ids: Iterable[str]
+) -> dict[str, str]:
+    """The stored content of many documents at once, by document id."""
+    contents: dict[str, str] = {}
+    for chunk in _chunked(list(dict.fromkeys(document_ids))):
+        rows = session.execute(
+            select(DocumentContent.document_id, DocumentContent.content).where(
+                DocumentContent.workspace_id == workspace_id,
+                DocumentContent.document_id.in_(chunk),
+            )
+        )
+        contents.update((row[0], row[1]) for row in rows)
+    return contents
+
+
 def get_documents(
     session: Session, workspace_id: str, document_ids: Iterable[str]
 ) -> list[Document]:

@@ -1,0 +1,1 @@
+"""Connectors: one package per source (client, pagination, transform to ``Document``)."""

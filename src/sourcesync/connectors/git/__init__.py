@@ -1,0 +1,7 @@
+"""Local git repositories: any repository on disk, from any host."""
+
+from .repository import Change, GitFile, GitRepository
+from .source import GitFileSource
+from .transform import git_document
+
+__all__ = ["Change", "GitFile", "GitFileSource", "GitRepository", "git_document"]

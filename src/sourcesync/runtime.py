@@ -1,0 +1,51 @@
+"""Running sourcesync's workflows in this process on the embedded engine.
+
+``EmbeddedRuntime`` starts the engine (its state under ``SOURCESYNC_HOME``), builds the
+app with its Inngest client pointed at the engine, and registers it in process, through
+the SDK's own sync. The CLI uses it for ``sourcesync sync`` and ``sourcesync serve``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import inngest
+from fastapi import FastAPI
+
+from sourcesync.api import create_app
+from sourcesync.engine import Engine, EngineConfig
+from sourcesync.workflows import APP_ID
+from sourcesync.workflows.services import Services
+
+
+def create_client(engine_url: str | None = None) -> inngest.Inngest:
+    """The app's Inngest client: aimed at ``engine_url``, or configured by INNGEST_* env."""
+    if engine_url is None:
+        return inngest.Inngest(app_id=APP_ID)
+    return inngest.Inngest(
+        app_id=APP_ID, is_production=False, api_base_url=engine_url, event_api_base_url=engine_url
+    )
+
+
+class EmbeddedRuntime:
+    """The engine and the app, together in this process."""
+
+    def __init__(self, services: Services, *, port: int = 0) -> None:
+        self.services = services
+        settings = services.settings
+        self.engine = Engine(EngineConfig(state_path=str(settings.engine_state), port=port))
+        self.app: FastAPI | None = None
+        self.client: inngest.Inngest | None = None
+
+    async def start(self) -> None:
+        await self.engine.start()
+        self.client = create_client(self.engine.url)
+        self.app = create_app(self.services, self.client)
+        await self.engine.register_app(self.app)
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+
+    async def send(self, name: str, data: dict[str, Any]) -> str:
+        [event_id] = await self.engine.send({"name": name, "data": data})
+        return event_id

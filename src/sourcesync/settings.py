@@ -1,0 +1,61 @@
+"""Every setting, read from ``SOURCESYNC_*`` environment variables (or a ``.env`` file).
+
+Nothing here needs setting for the embedded defaults: data lives under ``.sourcesync/``
+in the current directory (``SOURCESYNC_HOME``), the workflows run on the embedded engine,
+vectors go to LanceDB and embeddings come from the local all-MiniLM-L6-v2 model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOURCESYNC_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path(".sourcesync"), description="Where local data lives.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite at HOME/sourcesync.db."
+    )
+    vector_store: str | None = Field(
+        default=None, description="LanceDB directory; default: HOME/vectors."
+    )
+    workspace: str = Field(default="default", description="Workspace of CLI commands.")
+    engine: Literal["embedded", "inngest"] = Field(
+        default="embedded", description="Run workflows on the embedded engine or on Inngest."
+    )
+    engine_port: int = Field(default=8288, description="Port of the embedded engine's APIs.")
+    api_port: int = Field(default=8000, description="Port of `sourcesync serve`.")
+    embedder: Literal["local", "openai"] = Field(
+        default="local", description="local all-MiniLM-L6-v2, or an OpenAI-compatible endpoint."
+    )
+    embeddings_url: str = Field(
+        default="https://api.openai.com/v1", description="Base URL of the embeddings endpoint."
+    )
+    embeddings_model: str = Field(default="text-embedding-3-small")
+    embeddings_dimension: int = Field(default=1536)
+    embeddings_api_key_env: str = Field(
+        default="OPENAI_API_KEY", description="NAME of the env var holding the API key."
+    )
+    batch_size: int = Field(default=50, ge=1, le=50, description="Files per batch.")
+    batch_concurrency: int = Field(default=10, ge=1, description="Parallel batches per workspace.")
+    max_file_bytes: int = Field(default=1_000_000, ge=1, description="Larger files are skipped.")
+    github_api_url: str = Field(default="https://api.github.com")
+    github_raw_url: str = Field(default="https://raw.githubusercontent.com")
+    linear_api_url: str = Field(default="https://api.linear.app/graphql")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'sourcesync.db').resolve()}"
+
+    @property
+    def resolved_vector_store(self) -> Path:
+        return Path(self.vector_store) if self.vector_store else self.home / "vectors"
+
+    @property
+    def engine_state(self) -> Path:
+        return self.home / "engine.db"

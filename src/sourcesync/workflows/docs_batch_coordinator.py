@@ -1,0 +1,88 @@
+"""docs-batch-coordinator: embed a batch of stored documents and record its outcome.
+
+Every source joins here: file sources after fetching, API sources (Linear, Notion, ...)
+after writing documents straight from API responses. The coordinator invokes
+documents-process for each 50 documents, so it waits on real completion, and records the
+batch in job_batches, the truth its job's fan-in reads.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import inngest
+
+from sourcesync import db
+from sourcesync.events import DocsBatchCompleted, DocsBatchTrigger, DocumentsProcess
+
+from .services import Services
+from .validation import parse_event
+
+PROCESS_BATCH = 50
+
+
+def create(
+    client: inngest.Inngest, services: Services, documents_process: inngest.Function[Any]
+) -> inngest.Function[Any]:
+    @client.create_function(
+        fn_id="docs-batch-coordinator",
+        name="Coordinate document batch",
+        trigger=inngest.TriggerEvent(event=DocsBatchTrigger.name),
+        concurrency=[
+            inngest.Concurrency(
+                limit=services.settings.batch_concurrency, key="event.data.workspaceId"
+            )
+        ],
+        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=20)),
+        retries=3,
+    )
+    async def docs_batch_coordinator(ctx: inngest.Context) -> dict[str, int]:
+        request = parse_event(DocsBatchTrigger, ctx.event.data)
+        totals = {"processed": 0, "failed": 0, "embeddings": 0}
+        ids = list(request.document_ids)
+        for start in range(0, len(ids), PROCESS_BATCH):
+            part = DocumentsProcess(
+                job_id=request.job_id,
+                workspace_id=request.workspace_id,
+                namespace=request.namespace,
+                document_ids=ids[start : start + PROCESS_BATCH],
+            )
+            counts = await ctx.step.invoke(
+                f"process-documents-{start // PROCESS_BATCH}",
+                function=documents_process,
+                data=part.to_data(),
+                timeout=datetime.timedelta(minutes=20),
+            )
+            for key in totals:
+                totals[key] += int(counts[key])
+
+        def record() -> int:
+            with services.transaction() as session:
+                db.record_batch_outcome(
+                    session,
+                    request.job_id,
+                    db.BatchKind.DOCUMENTS,
+                    request.batch_index,
+                    processed=totals["processed"],
+                    failed=totals["failed"],
+                    embeddings=totals["embeddings"],
+                )
+                progress = db.job_progress(session, request.job_id)
+            return progress.files.batches_pending + progress.documents.batches_pending
+
+        remaining = await ctx.step.run("record-outcome", services.in_thread, record)
+        completed = DocsBatchCompleted(
+            job_id=request.job_id,
+            batch_index=request.batch_index,
+            documents_processed=totals["processed"],
+            documents_failed=totals["failed"],
+            embeddings_created=totals["embeddings"],
+            remaining=remaining,
+        )
+        await ctx.step.send_event(
+            "report-completion", inngest.Event(name=completed.name, data=completed.to_data())
+        )
+        return totals
+
+    return docs_batch_coordinator

@@ -1,0 +1,176 @@
+"""Chunk, embed and store documents: the expensive part, batched for the embedder."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sourcesync import db
+from sourcesync.documents import Chunk, chunk_text, strategy_for_path
+from sourcesync.stores import ChunkRecord
+
+from .services import Services
+
+log = logging.getLogger("sourcesync.workflows")
+
+
+@dataclass
+class EmbedResult:
+    processed: int = 0
+    failed: int = 0
+    embeddings: int = 0
+
+
+@dataclass
+class _Prepared:
+    document: db.Document
+    source_type: str
+    chunks: list[Chunk]
+
+
+def _prepare(
+    services: Services, job_id: str, workspace_id: str, document_ids: list[str]
+) -> tuple[list[_Prepared], int]:
+    """Load and chunk documents; record failures; returns (ready documents, failures)."""
+    embedder = services.embedder
+    ready: list[_Prepared] = []
+    failed = 0
+    with services.transaction() as session:
+        documents = [
+            d
+            for d in db.get_documents(session, workspace_id, document_ids)
+            if d.status != db.DocumentStatus.DELETED
+        ]
+        contents = db.get_document_contents(session, workspace_id, [d.id for d in documents])
+        source_types = {s.id: str(s.type) for s in db.list_sources(session, workspace_id)}
+    failures: list[tuple[str, str]] = []
+    for document in documents:
+        text = contents.get(document.id)
+        if text is None:
+            failures.append((document.id, "its content is missing from the content store"))
+            continue
+        try:
+            chunks = chunk_text(
+                text,
+                document_id=document.id,
+                counter=embedder,
+                max_tokens=embedder.max_tokens,
+                strategy=strategy_for_path(document.path),
+            )
+        except Exception as exc:
+            failures.append((document.id, f"chunking failed: {exc}"))
+            continue
+        ready.append(_Prepared(document, source_types.get(document.source_id, "git"), chunks))
+    if failures:
+        with services.transaction() as session:
+            for doc_id, message in failures:
+                db.record_document_failure(
+                    session,
+                    job_id=job_id,
+                    workspace_id=workspace_id,
+                    document_id=doc_id,
+                    stage=db.FailureStage.CHUNK,
+                    message=message,
+                )
+        failed = len(failures)
+    return ready, failed
+
+
+async def embed_documents(
+    services: Services, *, job_id: str, workspace_id: str, namespace: str, document_ids: list[str]
+) -> EmbedResult:
+    """Embed every listed document; one that fails is recorded and the others go on."""
+    ready, failed = await services.in_thread(_prepare, services, job_id, workspace_id, document_ids)
+    result = EmbedResult(failed=failed)
+    texts = [chunk.text for item in ready for chunk in item.chunks]
+    vectors: list[list[float]] = []
+    if texts:
+        try:
+            vectors = await services.embedder.embed(texts)
+        except Exception as exc:
+            log.warning("embedding a batch failed; retrying document by document", exc_info=exc)
+            vectors = []
+    offset = 0
+    for item in ready:
+        count = len(item.chunks)
+        own = vectors[offset : offset + count] if vectors else None
+        offset += count
+        stage = db.FailureStage.EMBED
+        try:
+            if own is None:
+                own = await services.embedder.embed([c.text for c in item.chunks]) if count else []
+            stage = db.FailureStage.UPSERT
+            records = [
+                _record(item, chunk, vector) for chunk, vector in zip(item.chunks, own, strict=True)
+            ]
+            await services.vectors.replace_document_chunks(
+                namespace, workspace_id, item.document.id, records
+            )
+        except Exception as exc:
+            result.failed += 1
+            await services.in_thread(
+                _record_failure, services, job_id, workspace_id, item.document.id, stage, str(exc)
+            )
+            continue
+        await services.in_thread(_mark_processed, services, workspace_id, item.document, count)
+        result.processed += 1
+        result.embeddings += count
+    return result
+
+
+def _record(item: _Prepared, chunk: Chunk, vector: list[float]) -> ChunkRecord:
+    document = item.document
+    return ChunkRecord(
+        id=chunk.id,
+        document_id=document.id,
+        workspace_id=document.workspace_id,
+        source_id=document.source_id,
+        source_type=item.source_type,
+        title=document.title,
+        url=document.url,
+        path=document.path,
+        text=chunk.text,
+        vector=vector,
+        metadata={
+            "heading_path": list(chunk.heading_path),
+            "start_line": chunk.start_line,
+            "end_line": chunk.end_line,
+            **{
+                k: v
+                for k, v in (document.meta or {}).items()
+                if k in ("commit", "language", "branch")
+            },
+        },
+    )
+
+
+def _mark_processed(
+    services: Services, workspace_id: str, document: db.Document, chunks: int
+) -> None:
+    with services.transaction() as session:
+        db.mark_document_processed(
+            session,
+            workspace_id,
+            document.id,
+            embedded_hash=document.content_hash or "",
+            chunk_count=chunks,
+        )
+
+
+def _record_failure(
+    services: Services,
+    job_id: str,
+    workspace_id: str,
+    document_id: str,
+    stage: db.FailureStage,
+    message: str,
+) -> None:
+    with services.transaction() as session:
+        db.record_document_failure(
+            session,
+            job_id=job_id,
+            workspace_id=workspace_id,
+            document_id=document_id,
+            stage=stage,
+            message=message[:2000],
+        )

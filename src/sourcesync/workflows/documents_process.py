@@ -1,0 +1,44 @@
+"""documents-process: chunk, embed and upsert up to 50 documents."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import inngest
+
+from sourcesync.events import DocumentsProcess
+
+from .document_batches import embed_documents
+from .services import Services
+from .validation import parse_event
+
+
+def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]:
+    @client.create_function(
+        fn_id="documents-process",
+        name="Process documents",
+        trigger=inngest.TriggerEvent(event=DocumentsProcess.name),
+        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=20)),
+        retries=3,
+    )
+    async def documents_process(ctx: inngest.Context) -> dict[str, int]:
+        request = parse_event(DocumentsProcess, ctx.event.data)
+
+        async def embed() -> dict[str, int]:
+            result = await embed_documents(
+                services,
+                job_id=request.job_id,
+                workspace_id=request.workspace_id,
+                namespace=request.namespace,
+                document_ids=list(request.document_ids),
+            )
+            return {
+                "processed": result.processed,
+                "failed": result.failed,
+                "embeddings": result.embeddings,
+            }
+
+        return await ctx.step.run("embed-and-store", embed)
+
+    return documents_process

@@ -1,0 +1,139 @@
+"""The file pipeline's work, outside of any workflow: plan a sync, process one batch.
+
+Plans live in the database (job_batches.items), so no file list ever travels through an
+event or a step output, whatever the size of the repository.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sourcesync import db
+from sourcesync.connectors.file_source import FileRef
+from sourcesync.documents import ContentKind, detect_content
+from sourcesync.events import FilesBatchProcess
+
+from .services import Services
+from .sources import open_file_source
+
+
+@dataclass
+class BatchResult:
+    """What one file batch did; ``to_embed`` are documents whose content changed."""
+
+    processed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    to_embed: list[str] = field(default_factory=list)
+    deleted_ids: list[str] = field(default_factory=list)
+
+
+def plan_file_sync(
+    services: Services, *, job_id: str, workspace_id: str, source_id: str, full: bool
+) -> dict[str, Any]:
+    """List what to sync, split it into batches stored with the job; return a summary."""
+    with services.transaction() as session:
+        source = db.require_source(session, workspace_id, source_id)
+        cursor = dict(source.cursor or {})
+        connector = open_file_source(source, services.settings)
+    plan = connector.plan(cursor.get("commit"), full or not cursor.get("commit"))
+    items: list[dict[str, Any]] = [ref.to_json() for ref in plan.files]
+    items += [{"path": path, "delete": True} for path in plan.deleted_paths]
+    if plan.full:
+        with services.transaction() as session:
+            known = set(db.list_document_ids(session, workspace_id, source_id))
+        listed = {connector.document_id(ref.path) for ref in plan.files}
+        items += [{"document_id": doc_id, "delete": True} for doc_id in sorted(known - listed)]
+    size = services.settings.batch_size
+    batches = [items[start : start + size] for start in range(0, len(items), size)]
+    with services.transaction() as session:
+        db.register_batches(
+            session, job_id, db.BatchKind.FILES, [len(b) for b in batches], items=batches
+        )
+    return {
+        "head": plan.head,
+        "batches": len(batches),
+        "files": len(plan.files),
+        "deletions": len(items) - len(plan.files),
+        "full": plan.full,
+        "notes": list(plan.notes),
+    }
+
+
+def process_file_batch(services: Services, event: FilesBatchProcess) -> BatchResult:
+    """Fetch, classify and store one batch of files; collect what needs embedding."""
+    result = BatchResult()
+    with services.transaction() as session:
+        items = db.batch_items(session, event.job_id, db.BatchKind.FILES, event.batch_index)
+        source = db.require_source(session, event.workspace_id, event.source_id)
+        connector = open_file_source(source, services.settings)
+    refs = [FileRef.from_json(item) for item in items if not item.get("delete")]
+    deletions = [
+        item.get("document_id") or connector.document_id(item["path"])
+        for item in items
+        if item.get("delete")
+    ]
+    limit = services.settings.max_file_bytes
+    small = [ref for ref in refs if ref.size <= limit]
+    result.skipped += len(refs) - len(small)
+    contents = connector.fetch(small) if small else {}
+    upserts: list[db.DocumentUpsert] = []
+    failures: list[tuple[str, str]] = []
+    for ref in small:
+        data = contents.get(ref.path)
+        doc_id = connector.document_id(ref.path)
+        if data is None:
+            deletions.append(doc_id)
+            continue
+        detected = detect_content(data, max_bytes=limit)
+        if detected.kind is not ContentKind.TEXT or detected.text is None:
+            result.skipped += 1
+            continue
+        try:
+            document = connector.document(
+                workspace_id=event.workspace_id,
+                source_id=event.source_id,
+                head=event.head,
+                ref=ref,
+                text=detected.text,
+            )
+        except ValueError as exc:
+            failures.append((doc_id, f"could not read {ref.path}: {exc}"))
+            continue
+        upserts.append(
+            db.DocumentUpsert(
+                id=document.id,
+                source_id=event.source_id,
+                title=document.title,
+                url=document.url,
+                path=document.path,
+                content_hash=document.content_hash,
+                metadata=document.metadata,
+                size=ref.size,
+                content=document.content,
+            )
+        )
+    with services.transaction() as session:
+        db.upsert_documents(session, event.workspace_id, upserts)
+        stored = db.get_documents(session, event.workspace_id, [u.id for u in upserts])
+        for row in stored:
+            if row.status == db.DocumentStatus.PROCESSED:
+                result.skipped += 1
+            else:
+                result.processed += 1
+                result.to_embed.append(row.id)
+        for doc_id, message in failures:
+            db.record_document_failure(
+                session,
+                job_id=event.job_id,
+                workspace_id=event.workspace_id,
+                document_id=doc_id,
+                stage=db.FailureStage.FETCH,
+                message=message,
+            )
+        result.failed += len(failures)
+        result.deleted_ids = db.mark_documents_deleted(session, event.workspace_id, deletions)
+    result.deleted = len(result.deleted_ids)
+    return result

@@ -1,0 +1,96 @@
+"""files-batch-processor: fetch, classify and store one batch of files, then hand the
+changed documents to docs-batch-coordinator."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import inngest
+
+from sourcesync import db
+from sourcesync.events import DocsBatchTrigger, FilesBatchCompleted, FilesBatchProcess
+
+from .file_batches import process_file_batch
+from .services import Services
+from .validation import parse_event
+
+
+def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]:
+    @client.create_function(
+        fn_id="files-batch-processor",
+        name="Process file batch",
+        trigger=inngest.TriggerEvent(event=FilesBatchProcess.name),
+        concurrency=[
+            inngest.Concurrency(
+                limit=services.settings.batch_concurrency, key="event.data.workspaceId"
+            )
+        ],
+        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=5)),
+        retries=3,
+    )
+    async def files_batch_processor(ctx: inngest.Context) -> dict[str, int]:
+        request = parse_event(FilesBatchProcess, ctx.event.data)
+
+        async def process() -> dict[str, Any]:
+            result = await services.in_thread(process_file_batch, services, request)
+            if result.deleted_ids:
+                await services.vectors.delete_documents(
+                    request.namespace, request.workspace_id, result.deleted_ids
+                )
+            return {
+                "processed": result.processed,
+                "failed": result.failed,
+                "skipped": result.skipped,
+                "deleted": result.deleted,
+                "toEmbed": result.to_embed,
+            }
+
+        outcome = await ctx.step.run("process-files", process)
+
+        def record() -> int:
+            # The documents batch is registered in the same transaction that completes this
+            # files batch, so the job never looks finished while its documents are pending.
+            with services.transaction() as session:
+                db.register_batches(
+                    session,
+                    request.job_id,
+                    db.BatchKind.DOCUMENTS,
+                    [len(outcome["toEmbed"])],
+                    first_index=request.batch_index,
+                )
+                db.record_batch_outcome(
+                    session,
+                    request.job_id,
+                    db.BatchKind.FILES,
+                    request.batch_index,
+                    processed=outcome["processed"],
+                    failed=outcome["failed"],
+                    skipped=outcome["skipped"],
+                    deleted=outcome["deleted"],
+                )
+                progress = db.job_progress(session, request.job_id)
+            return progress.files.batches_pending
+
+        remaining = await ctx.step.run("record-outcome", services.in_thread, record)
+        documents = DocsBatchTrigger(
+            job_id=request.job_id,
+            workspace_id=request.workspace_id,
+            source_id=request.source_id,
+            namespace=request.namespace,
+            batch_index=request.batch_index,
+            document_ids=outcome["toEmbed"],
+        )
+        completed = FilesBatchCompleted(
+            job_id=request.job_id, batch_index=request.batch_index, remaining=remaining
+        )
+        await ctx.step.send_event(
+            "hand-off",
+            [
+                inngest.Event(name=documents.name, data=documents.to_data()),
+                inngest.Event(name=completed.name, data=completed.to_data()),
+            ],
+        )
+        return {key: int(outcome[key]) for key in ("processed", "failed", "skipped", "deleted")}
+
+    return files_batch_processor

@@ -1,0 +1,83 @@
+"""git-sync: plan a git source's sync, fan its batches out, wait for them, move the cursor."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import inngest
+
+from sourcesync import db
+from sourcesync.events import FilesBatchProcess, SourceSyncCompleted, SourceSyncTrigger
+
+from .fan_in import wait_for_batches
+from .file_batches import plan_file_sync
+from .services import Services
+from .validation import parse_event
+
+EVENTS_PER_SEND = 500
+
+
+def create(
+    client: inngest.Inngest, services: Services, source_type: str = "git"
+) -> inngest.Function[Any]:
+    trigger_name = SourceSyncTrigger.name_for(source_type)
+
+    @client.create_function(
+        fn_id=f"{source_type}-sync",
+        name=f"Sync {source_type} source",
+        trigger=inngest.TriggerEvent(event=trigger_name),
+        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=30)),
+        retries=3,
+    )
+    async def file_source_sync(ctx: inngest.Context) -> dict[str, Any]:
+        request = parse_event(SourceSyncTrigger, ctx.event.data)
+        plan = await ctx.step.run(
+            "plan",
+            services.in_thread,
+            lambda: plan_file_sync(
+                services,
+                job_id=request.job_id,
+                workspace_id=request.workspace_id,
+                source_id=request.source_id,
+                full=request.mode == "full",
+            ),
+        )
+        batches = int(plan["batches"])
+        for start in range(0, batches, EVENTS_PER_SEND):
+            events = [
+                inngest.Event(
+                    name=FilesBatchProcess.name,
+                    data=FilesBatchProcess(
+                        job_id=request.job_id,
+                        workspace_id=request.workspace_id,
+                        source_id=request.source_id,
+                        batch_index=index,
+                        namespace=request.namespace,
+                        head=plan["head"],
+                    ).to_data(),
+                )
+                for index in range(start, min(batches, start + EVENTS_PER_SEND))
+            ]
+            await ctx.step.send_event(f"fan-out-{start // EVENTS_PER_SEND}", events)
+        if batches:
+            await wait_for_batches(ctx, services, request.job_id, batches)
+
+        def advance_cursor() -> None:
+            with services.transaction() as session:
+                db.update_source_cursor(session, request.source_id, {"commit": plan["head"]})
+
+        await ctx.step.run("advance-cursor", services.in_thread, advance_cursor)
+        completed = SourceSyncCompleted(
+            job_id=request.job_id,
+            files_total=int(plan["files"]),
+            batches=batches,
+            mode="full" if plan["full"] else "incremental",
+        )
+        await ctx.step.send_event(
+            "report-completion",
+            inngest.Event(name=SourceSyncCompleted.name_for(source_type), data=completed.to_data()),
+        )
+        return {**completed.to_data(), "notes": plan["notes"]}
+
+    return file_source_sync

@@ -1,0 +1,55 @@
+"""store-ensure: create a workspace's vector store before anything is written to it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import inngest
+
+from sourcesync import db
+from sourcesync.events import StoreEnsure
+
+from .services import Services
+from .validation import parse_event
+
+
+def namespace_for(workspace_id: str, model_name: str) -> str:
+    """One namespace per workspace and embedding model: vectors of two models never mix."""
+    model = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")
+    return f"{workspace_id}-{model}"
+
+
+def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]:
+    @client.create_function(
+        fn_id="store-ensure",
+        name="Ensure vector store",
+        trigger=inngest.TriggerEvent(event=StoreEnsure.name),
+        retries=3,
+    )
+    async def store_ensure(ctx: inngest.Context) -> dict[str, Any]:
+        request = parse_event(StoreEnsure, ctx.event.data)
+
+        async def ensure() -> dict[str, Any]:
+            embedder = services.embedder
+            namespace = namespace_for(request.workspace_id, embedder.model_name)
+            dimension = await services.in_thread(lambda: embedder.dimension)
+
+            def record() -> None:
+                with services.transaction() as session:
+                    db.ensure_store(
+                        session,
+                        request.workspace_id,
+                        backend="lancedb",
+                        namespace=namespace,
+                        embedding_model=embedder.model_name,
+                        dimension=dimension,
+                    )
+
+            await services.in_thread(record)
+            await services.vectors.ensure(namespace, dimension)
+            return {"namespace": namespace, "dimension": dimension, "model": embedder.model_name}
+
+        return await ctx.step.run("ensure-store", ensure)
+
+    return store_ensure
