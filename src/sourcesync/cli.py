@@ -155,7 +155,7 @@ def sources_list(as_json: JsonOption = False) -> None:
     services = open_services()
     workspace = actions.workspace_id(services)
     with services.transaction() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": s.id,
                 "name": s.name,
@@ -172,9 +172,8 @@ def sources_list(as_json: JsonOption = False) -> None:
     table = Table("name", "type", "location", "last synced", "id")
     for row in rows:
         location = row["config"].get("path") or row["config"].get("repository", "")
-        table.add_row(
-            row["name"], row["type"], str(location), row["lastSyncedAt"] or "never", row["id"]
-        )
+        synced = row["lastSyncedAt"] or "never"
+        table.add_row(row["name"], row["type"], str(location), synced, row["id"])
     console.print(table)
 
 

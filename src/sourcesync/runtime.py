@@ -34,14 +34,19 @@ class EmbeddedRuntime:
         self.services = services
         settings = services.settings
         self.engine = Engine(EngineConfig(state_path=str(settings.engine_state), port=port))
-        self.app: FastAPI | None = None
-        self.client: inngest.Inngest | None = None
+        self._app: FastAPI | None = None
+
+    @property
+    def app(self) -> FastAPI:
+        """The app serving ``/api/inngest`` and the REST API (once started)."""
+        if self._app is None:
+            raise RuntimeError("the runtime is not started")
+        return self._app
 
     async def start(self) -> None:
         await self.engine.start()
-        self.client = create_client(self.engine.url)
-        self.app = create_app(self.services, self.client)
-        await self.engine.register_app(self.app)
+        self._app = create_app(self.services, create_client(self.engine.url))
+        await self.engine.register_app(self._app)
 
     async def stop(self) -> None:
         await self.engine.stop()
