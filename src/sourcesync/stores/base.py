@@ -103,6 +103,15 @@ class VectorStore(Protocol):
         """
         ...
 
+    async def replace_documents_chunks(
+        self,
+        namespace: str,
+        workspace_id: str,
+        chunks_by_document: Mapping[str, Sequence[ChunkRecord]],
+    ) -> None:
+        """``replace_document_chunks`` for many documents, in one write."""
+        ...
+
     async def delete_documents(
         self, namespace: str, workspace_id: str, document_ids: Collection[str]
     ) -> int:

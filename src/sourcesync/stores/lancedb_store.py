@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +23,7 @@ from sourcesync.stores.errors import (
     NamespaceNotFoundError,
 )
 from sourcesync.stores.lance_tables import (
+    DISTANCE_COLUMN,
     HIT_COLUMNS,
     MERGE_KEY,
     VECTOR_COLUMN,
@@ -106,20 +107,38 @@ class LanceDBVectorStore:
         records: Sequence[ChunkRecord],
     ) -> None:
         """Make `records` the only chunks of the document, in one commit."""
-        for record in records:
-            if (record.workspace_id, record.document_id) != (workspace_id, document_id):
-                raise InvalidRecordError(
-                    f"chunk {record.id!r} belongs to document {record.document_id!r} of "
-                    f"workspace {record.workspace_id!r}, not to document {document_id!r} of "
-                    f"workspace {workspace_id!r}"
-                )
-        document_filter = where.all_of(
-            where.equals("workspace_id", workspace_id), where.equals("document_id", document_id)
+        await self.replace_documents_chunks(namespace, workspace_id, {document_id: records})
+
+    async def replace_documents_chunks(
+        self,
+        namespace: str,
+        workspace_id: str,
+        chunks_by_document: Mapping[str, Sequence[ChunkRecord]],
+    ) -> None:
+        """Make each document's records its only chunks, for many documents in one commit.
+
+        One commit per batch of documents instead of one per document keeps table versions,
+        and the time spent writing, small when a sync stores thousands of files.
+        """
+        if not chunks_by_document:
+            return
+        records = [record for chunk_list in chunks_by_document.values() for record in chunk_list]
+        for document_id, chunk_list in chunks_by_document.items():
+            for record in chunk_list:
+                if (record.workspace_id, record.document_id) != (workspace_id, document_id):
+                    raise InvalidRecordError(
+                        f"chunk {record.id!r} belongs to document {record.document_id!r} of "
+                        f"workspace {record.workspace_id!r}, not to document {document_id!r} "
+                        f"of workspace {workspace_id!r}"
+                    )
+        documents_filter = where.all_of(
+            where.equals("workspace_id", workspace_id),
+            where.is_in("document_id", sorted(chunks_by_document)),
         )
         if records:
-            await asyncio.to_thread(self._merge_blocking, namespace, records, document_filter)
+            await asyncio.to_thread(self._merge_blocking, namespace, records, documents_filter)
         else:
-            await asyncio.to_thread(self._delete_blocking, namespace, [document_filter])
+            await asyncio.to_thread(self._delete_blocking, namespace, [documents_filter])
 
     async def delete_documents(
         self, namespace: str, workspace_id: str, document_ids: Collection[str]
@@ -256,7 +275,7 @@ class LanceDBVectorStore:
             cast(LanceVectorQueryBuilder, search)
             .distance_type("cosine")
             .where(query_filter, prefilter=True)
-            .select(list(HIT_COLUMNS))
+            .select([*HIT_COLUMNS, DISTANCE_COLUMN])
             .limit(k)
             .to_list()
         )

@@ -79,43 +79,82 @@ def _prepare(
 async def embed_documents(
     services: Services, *, job_id: str, workspace_id: str, namespace: str, document_ids: list[str]
 ) -> EmbedResult:
-    """Embed every listed document; one that fails is recorded and the others go on."""
+    """Embed every listed document; one that fails is recorded and the others go on.
+
+    All chunks go to the embedder in one call and to the store in one write; only when
+    the batch call fails are documents embedded one by one, to find the one at fault.
+    """
     ready, failed = await services.in_thread(_prepare, services, job_id, workspace_id, document_ids)
     result = EmbedResult(failed=failed)
+    vectors_by_document = await _embed_all(services, job_id, workspace_id, ready, result)
+    embedded = [item for item in ready if item.document.id in vectors_by_document]
+    records = {
+        item.document.id: [
+            _record(item, chunk, vector)
+            for chunk, vector in zip(
+                item.chunks, vectors_by_document[item.document.id], strict=True
+            )
+        ]
+        for item in embedded
+    }
+    try:
+        await services.vectors.replace_documents_chunks(namespace, workspace_id, records)
+    except Exception as exc:
+        for item in embedded:
+            await services.in_thread(
+                _record_failure,
+                services,
+                job_id,
+                workspace_id,
+                item.document.id,
+                db.FailureStage.UPSERT,
+                str(exc),
+            )
+        result.failed += len(embedded)
+        return result
+    await services.in_thread(_mark_processed, services, workspace_id, embedded)
+    result.processed += len(embedded)
+    result.embeddings += sum(len(item.chunks) for item in embedded)
+    return result
+
+
+async def _embed_all(
+    services: Services,
+    job_id: str,
+    workspace_id: str,
+    ready: list[_Prepared],
+    result: EmbedResult,
+) -> dict[str, list[list[float]]]:
     texts = [chunk.text for item in ready for chunk in item.chunks]
-    vectors: list[list[float]] = []
     if texts:
         try:
             vectors = await services.embedder.embed(texts)
         except Exception as exc:
-            log.warning("embedding a batch failed; retrying document by document", exc_info=exc)
-            vectors = []
-    offset = 0
+            log.warning("embedding a batch failed; embedding document by document", exc_info=exc)
+        else:
+            by_document: dict[str, list[list[float]]] = {}
+            offset = 0
+            for item in ready:
+                by_document[item.document.id] = vectors[offset : offset + len(item.chunks)]
+                offset += len(item.chunks)
+            return by_document
+    by_document = {}
     for item in ready:
-        count = len(item.chunks)
-        own = vectors[offset : offset + count] if vectors else None
-        offset += count
-        stage = db.FailureStage.EMBED
         try:
-            if own is None:
-                own = await services.embedder.embed([c.text for c in item.chunks]) if count else []
-            stage = db.FailureStage.UPSERT
-            records = [
-                _record(item, chunk, vector) for chunk, vector in zip(item.chunks, own, strict=True)
-            ]
-            await services.vectors.replace_document_chunks(
-                namespace, workspace_id, item.document.id, records
-            )
+            own = [c.text for c in item.chunks]
+            by_document[item.document.id] = await services.embedder.embed(own) if own else []
         except Exception as exc:
             result.failed += 1
             await services.in_thread(
-                _record_failure, services, job_id, workspace_id, item.document.id, stage, str(exc)
+                _record_failure,
+                services,
+                job_id,
+                workspace_id,
+                item.document.id,
+                db.FailureStage.EMBED,
+                str(exc),
             )
-            continue
-        await services.in_thread(_mark_processed, services, workspace_id, item.document, count)
-        result.processed += 1
-        result.embeddings += count
-    return result
+    return by_document
 
 
 def _record(item: _Prepared, chunk: Chunk, vector: list[float]) -> ChunkRecord:
@@ -144,17 +183,16 @@ def _record(item: _Prepared, chunk: Chunk, vector: list[float]) -> ChunkRecord:
     )
 
 
-def _mark_processed(
-    services: Services, workspace_id: str, document: db.Document, chunks: int
-) -> None:
+def _mark_processed(services: Services, workspace_id: str, items: list[_Prepared]) -> None:
     with services.transaction() as session:
-        db.mark_document_processed(
-            session,
-            workspace_id,
-            document.id,
-            embedded_hash=document.content_hash or "",
-            chunk_count=chunks,
-        )
+        for item in items:
+            db.mark_document_processed(
+                session,
+                workspace_id,
+                item.document.id,
+                embedded_hash=item.document.content_hash or "",
+                chunk_count=len(item.chunks),
+            )
 
 
 def _record_failure(
