@@ -27,10 +27,15 @@ test: lint
 	$(BIN)/pytest -q
 
 demo: $(STAMP)
-	$(BIN)/python examples/demo.py
+	$(BIN)/sourcesync sources list --json | grep -q '"name": "sourcesync"' \
+		|| $(BIN)/sourcesync sources add git . --name sourcesync
+	$(BIN)/sourcesync sync sourcesync
+	$(BIN)/sourcesync search "what happens to a run when the engine is killed" -k 3
+	$(BIN)/sourcesync search "how are files split into chunks for embedding" -k 3
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py
+	$(BIN)/python bench/pipeline_bench.py
 
 clean:
 	rm -rf $(VENV) .sourcesync .pytest_cache .mypy_cache .ruff_cache

@@ -24,11 +24,44 @@ from sourcesync.settings import Settings
 from sourcesync.workflows.services import Services
 from sourcesync.workflows.store_ensure import namespace_for
 
-WORDS = (
-    "sync store vector batch event workflow engine durable retry timer queue worker "
-    "document chunk embed search index cursor commit branch file folder token limit "
-    "webhook signature schema query result metric job status source team issue project"
-).split()
+WORDS = [
+    "sync",
+    "store",
+    "vector",
+    "batch",
+    "event",
+    "workflow",
+    "engine",
+    "durable",
+    "retry",
+    "timer",
+    "queue",
+    "worker",
+    "document",
+    "chunk",
+    "embed",
+    "search",
+    "index",
+    "cursor",
+    "commit",
+    "branch",
+    "file",
+    "folder",
+    "token",
+    "limit",
+    "webhook",
+    "signature",
+    "schema",
+    "query",
+    "result",
+    "metric",
+    "job",
+    "status",
+    "source",
+    "team",
+    "issue",
+    "project",
+]
 
 
 def sentence(rng: random.Random) -> str:
@@ -46,7 +79,7 @@ def file_text(rng: random.Random, index: int) -> tuple[str, str]:
         return f"docs/topic_{index}.md", f"# Topic {index}\n\n{body}\n"
     if kind == 1:
         functions = "\n\n\n".join(
-            f"def step_{n}(value):\n    \"\"\"{sentence(rng)}\"\"\"\n    return value + {n}"
+            f'def step_{n}(value):\n    """{sentence(rng)}"""\n    return value + {n}'
             for n in range(rng.randint(2, 8))
         )
         return f"src/module_{index}.py", functions + "\n"
@@ -72,7 +105,9 @@ def build_repository(path: Path, files: int) -> None:
         subprocess.run(command, cwd=path, check=True)
 
 
-async def timed_sync(services: Services, runtime: EmbeddedRuntime, *, full: bool) -> tuple[float, dict]:  # type: ignore[type-arg]
+async def timed_sync(
+    services: Services, runtime: EmbeddedRuntime, *, full: bool
+) -> tuple[float, dict]:  # type: ignore[type-arg]
     job, event = actions.queue_sync(services, "bench", full=full, trigger="cli")
     started = time.perf_counter()
     await runtime.send(event.name, event.to_data())
@@ -115,11 +150,17 @@ async def main(files: int) -> None:
         embed_s = time.perf_counter() - started
 
     print(f"files: {files}, chunks: {chunks} ({len(texts)} read back from the store)")
-    print(f"full sync:            {full_s:7.2f} s  {files / full_s:7.1f} files/s  {chunks / full_s:7.1f} chunks/s")
+    print(
+        f"full sync:            {full_s:7.2f} s  {files / full_s:7.1f} files/s  {chunks / full_s:7.1f} chunks/s"
+    )
     print(f"embedder alone:       {embed_s:7.2f} s  {len(texts) / embed_s:7.1f} chunks/s")
     print(f"end-to-end / embedder (chunks/s): {(chunks / full_s) / (len(texts) / embed_s):.2f}")
-    print(f"no-change re-sync (incremental): {again_s:6.2f} s = {again_s / full_s:.3f} of the full sync")
-    print(f"no-change re-sync (--full):      {full_again_s:6.2f} s = {full_again_s / full_s:.3f} of the full sync")
+    print(
+        f"no-change re-sync (incremental): {again_s:6.2f} s = {again_s / full_s:.3f} of the full sync"
+    )
+    print(
+        f"no-change re-sync (--full):      {full_again_s:6.2f} s = {full_again_s / full_s:.3f} of the full sync"
+    )
 
 
 if __name__ == "__main__":

@@ -399,7 +399,8 @@ def search(
         console.print(
             f"[bold]{rank}. {hit.title}[/bold]  [dim]{hit.source} · score {hit.score:.3f}[/dim]"
         )
-        console.print(f"   [cyan]{hit.location}[/cyan]")
+        if hit.location and hit.location != hit.title:
+            console.print(f"   [cyan]{hit.location}[/cyan]")
         console.print(f"   {hit.snippet}")
 
 

@@ -79,7 +79,10 @@ def _load_model(path: Path, device: str) -> _LoadedModel:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    # Loading from local files needs no progress bar on the user's terminal.
+    transformers_logging.disable_progress_bar()
     model = SentenceTransformer(str(path), device=device, local_files_only=True)
     backend = getattr(model.tokenizer, "backend_tokenizer", None)
     if not isinstance(backend, FastTokenizer):
