@@ -30,15 +30,15 @@ class WireModel(pydantic.BaseModel):
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
 
+    def to_data(self) -> dict[str, Any]:
+        """The JSON object sent (event data, or a function's output)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
 
 class EventData(WireModel):
     """Base of every event payload; ``name`` is the event's name."""
 
     name: ClassVar[str]
-
-    def to_data(self) -> dict[str, Any]:
-        """The ``data`` object of the event, as sent."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 class SyncRequested(EventData):
@@ -70,6 +70,7 @@ class SyncCompleted(EventData):
     """A sync ended; its metrics are counted from the database, from work actually done."""
 
     name: ClassVar[str] = "apps-console/sync.completed"
+    function: Literal["sync-orchestrator"] = "sync-orchestrator"
     job_id: Id
     workspace_id: Id
     source_id: Id
@@ -192,3 +193,61 @@ def validation_message(error: pydantic.ValidationError) -> str:
         field = ".".join(str(part) for part in item["loc"]) or "data"
         parts.append(f"{field}: {item['msg']}")
     return "invalid event data: " + "; ".join(parts)
+
+
+class StoreEnsured(WireModel):
+    """Output of store-ensure."""
+
+    function: Literal["store-ensure"] = "store-ensure"
+    namespace: Id
+    dimension: Count
+    model: str
+
+
+class DocumentsProcessed(WireModel):
+    """Output of documents-process and of docs-batch-coordinator."""
+
+    function: Literal["documents-process", "docs-batch-coordinator"]
+    processed: Count
+    failed: Count
+    embeddings: Count
+
+
+class FilesBatchProcessed(WireModel):
+    """Output of files-batch-processor."""
+
+    function: Literal["files-batch-processor"] = "files-batch-processor"
+    processed: Count
+    failed: Count
+    skipped: Count
+    deleted: Count
+
+
+class SourceSynced(WireModel):
+    """Output of a source workflow (``<source>-sync``)."""
+
+    function: Literal["source-sync"] = "source-sync"
+    job_id: Id
+    files_total: Count
+    batches: Count
+    mode: SyncMode
+    notes: list[str] = pydantic.Field(default_factory=list)
+
+
+class SourceConnectedResult(WireModel):
+    """Output of source-connected: the first sync's job and how it ended."""
+
+    function: Literal["source-connected"] = "source-connected"
+    job_id: Id
+    status: JobStatus
+
+
+WorkflowOutput = Annotated[
+    StoreEnsured
+    | DocumentsProcessed
+    | FilesBatchProcessed
+    | SourceSynced
+    | SourceConnectedResult
+    | SyncCompleted,
+    pydantic.Field(discriminator="function"),
+]

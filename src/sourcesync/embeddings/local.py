@@ -82,7 +82,7 @@ def _load_model(path: Path, device: str) -> _LoadedModel:
     from transformers.utils import logging as transformers_logging
 
     # Loading from local files needs no progress bar on the user's terminal.
-    transformers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     model = SentenceTransformer(str(path), device=device, local_files_only=True)
     backend = getattr(model.tokenizer, "backend_tokenizer", None)
     if not isinstance(backend, FastTokenizer):

@@ -14,7 +14,12 @@ from typing import Any
 import inngest
 
 from sourcesync import db
-from sourcesync.events import DocsBatchCompleted, DocsBatchTrigger, DocumentsProcess
+from sourcesync.events import (
+    DocsBatchCompleted,
+    DocsBatchTrigger,
+    DocumentsProcess,
+    DocumentsProcessed,
+)
 
 from .services import Services
 from .validation import parse_event
@@ -37,7 +42,7 @@ def create(
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=20)),
         retries=3,
     )
-    async def docs_batch_coordinator(ctx: inngest.Context) -> dict[str, int]:
+    async def docs_batch_coordinator(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(DocsBatchTrigger, ctx.event.data)
         totals = {"processed": 0, "failed": 0, "embeddings": 0}
         ids = list(request.document_ids)
@@ -54,8 +59,10 @@ def create(
                 data=part.to_data(),
                 timeout=datetime.timedelta(minutes=20),
             )
-            for key in totals:
-                totals[key] += int(counts[key])
+            done = DocumentsProcessed.model_validate(counts)
+            totals["processed"] += done.processed
+            totals["failed"] += done.failed
+            totals["embeddings"] += done.embeddings
 
         def record() -> int:
             with services.transaction() as session:
@@ -83,6 +90,6 @@ def create(
         await ctx.step.send_event(
             "report-completion", inngest.Event(name=completed.name, data=completed.to_data())
         )
-        return totals
+        return DocumentsProcessed(function="docs-batch-coordinator", **totals).to_data()
 
     return docs_batch_coordinator

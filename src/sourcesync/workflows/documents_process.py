@@ -7,7 +7,7 @@ from typing import Any
 
 import inngest
 
-from sourcesync.events import DocumentsProcess
+from sourcesync.events import DocumentsProcess, DocumentsProcessed
 
 from .document_batches import embed_documents
 from .services import Services
@@ -22,10 +22,10 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=20)),
         retries=3,
     )
-    async def documents_process(ctx: inngest.Context) -> dict[str, int]:
+    async def documents_process(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(DocumentsProcess, ctx.event.data)
 
-        async def embed() -> dict[str, int]:
+        async def embed() -> dict[str, Any]:
             result = await embed_documents(
                 services,
                 job_id=request.job_id,
@@ -33,11 +33,12 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                 namespace=request.namespace,
                 document_ids=list(request.document_ids),
             )
-            return {
-                "processed": result.processed,
-                "failed": result.failed,
-                "embeddings": result.embeddings,
-            }
+            return DocumentsProcessed(
+                function="documents-process",
+                processed=result.processed,
+                failed=result.failed,
+                embeddings=result.embeddings,
+            ).to_data()
 
         return await ctx.step.run("embed-and-store", embed)
 

@@ -9,7 +9,12 @@ from typing import Any
 import inngest
 
 from sourcesync import db
-from sourcesync.events import DocsBatchTrigger, FilesBatchCompleted, FilesBatchProcess
+from sourcesync.events import (
+    DocsBatchTrigger,
+    FilesBatchCompleted,
+    FilesBatchProcess,
+    FilesBatchProcessed,
+)
 
 from .file_batches import process_file_batch
 from .services import Services
@@ -29,7 +34,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=5)),
         retries=3,
     )
-    async def files_batch_processor(ctx: inngest.Context) -> dict[str, int]:
+    async def files_batch_processor(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(FilesBatchProcess, ctx.event.data)
 
         async def process() -> dict[str, Any]:
@@ -91,6 +96,11 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                 inngest.Event(name=completed.name, data=completed.to_data()),
             ],
         )
-        return {key: int(outcome[key]) for key in ("processed", "failed", "skipped", "deleted")}
+        return FilesBatchProcessed(
+            processed=outcome["processed"],
+            failed=outcome["failed"],
+            skipped=outcome["skipped"],
+            deleted=outcome["deleted"],
+        ).to_data()
 
     return files_batch_processor

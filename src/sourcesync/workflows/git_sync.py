@@ -8,7 +8,12 @@ from typing import Any
 import inngest
 
 from sourcesync import db
-from sourcesync.events import FilesBatchProcess, SourceSyncCompleted, SourceSyncTrigger
+from sourcesync.events import (
+    FilesBatchProcess,
+    SourceSyncCompleted,
+    SourceSynced,
+    SourceSyncTrigger,
+)
 
 from .fan_in import wait_for_batches
 from .file_batches import plan_file_sync
@@ -78,6 +83,12 @@ def create(
             "report-completion",
             inngest.Event(name=SourceSyncCompleted.name_for(source_type), data=completed.to_data()),
         )
-        return {**completed.to_data(), "notes": plan["notes"]}
+        return SourceSynced(
+            job_id=request.job_id,
+            files_total=completed.files_total,
+            batches=batches,
+            mode=completed.mode,
+            notes=plan["notes"],
+        ).to_data()
 
     return file_source_sync

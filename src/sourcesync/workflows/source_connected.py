@@ -8,7 +8,7 @@ from typing import Any
 import inngest
 
 from sourcesync import db
-from sourcesync.events import SourceConnected, SyncCompleted, SyncRequested
+from sourcesync.events import SourceConnected, SourceConnectedResult, SyncCompleted, SyncRequested
 
 from .services import Services
 from .validation import parse_event
@@ -58,7 +58,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         for round_index in range(60):
             current = await ctx.step.run(f"check-job-{round_index}", services.in_thread, status)
             if current in FINAL:
-                return {"jobId": job_id, "status": current}
+                return SourceConnectedResult(job_id=job_id, status=current).to_data()  # type: ignore[arg-type]
             await ctx.step.wait_for_event(
                 f"wait-for-sync-{round_index}",
                 event=SyncCompleted.name,

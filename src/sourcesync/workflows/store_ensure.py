@@ -8,7 +8,7 @@ from typing import Any
 import inngest
 
 from sourcesync import db
-from sourcesync.events import StoreEnsure
+from sourcesync.events import StoreEnsure, StoreEnsured
 
 from .services import Services
 from .validation import parse_event
@@ -48,7 +48,10 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
 
             await services.in_thread(record)
             await services.vectors.ensure(namespace, dimension)
-            return {"namespace": namespace, "dimension": dimension, "model": embedder.model_name}
+            ensured = StoreEnsured(
+                namespace=namespace, dimension=dimension, model=embedder.model_name
+            )
+            return ensured.to_data()
 
         return await ctx.step.run("ensure-store", ensure)
 

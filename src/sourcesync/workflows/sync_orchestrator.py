@@ -15,7 +15,7 @@ import inngest
 
 from sourcesync import db
 from sourcesync.connectors.errors import ConnectorError
-from sourcesync.events import SourceSyncTrigger, SyncCompleted, SyncRequested
+from sourcesync.events import SourceSyncTrigger, StoreEnsured, SyncCompleted, SyncRequested
 
 from .metrics import job_metrics
 from .services import Services
@@ -94,11 +94,12 @@ def create(
             return {"jobId": job.id}
 
         await ctx.step.run("create-job", services.in_thread, start_job)
-        store = await ctx.step.invoke(
+        store_output = await ctx.step.invoke(
             "ensure-store",
             function=store_ensure,
             data={"workspaceId": request.workspace_id},
         )
+        store = StoreEnsured.model_validate(store_output)
         workflow = source_workflows.get(request.source_type)
         if workflow is None:
             raise inngest.NonRetriableError(
@@ -121,7 +122,7 @@ def create(
             job_id=job_id,
             workspace_id=request.workspace_id,
             source_id=request.source_id,
-            namespace=store["namespace"],
+            namespace=store.namespace,
             mode=request.mode,
         )
         await ctx.step.invoke(
