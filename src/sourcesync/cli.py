@@ -25,7 +25,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
 sources_app.add_typer(sources_add, name="add")
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_ENGINE_URL = "http://127.0.0.1:8288"
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
