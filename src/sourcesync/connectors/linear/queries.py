@@ -129,7 +129,9 @@ query ProjectChanges(
 
 COMMENT_CHANGES_QUERY = _document("""
 query CommentChanges($filter: CommentFilter, $first: Int!, $after: String) {
-  comments(filter: $filter, first: $first, after: $after, includeArchived: true, orderBy: createdAt) {
+  comments(
+    filter: $filter, first: $first, after: $after, includeArchived: true, orderBy: createdAt
+  ) {
     nodes { id updatedAt issue { id } }
     pageInfo { ...PageInfoFields }
   }

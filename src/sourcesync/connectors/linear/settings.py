@@ -32,17 +32,19 @@ class LinearSettings:
     """How to reach Linear and how much to ask for at once.
 
     `batch_size` is the number of issues (or projects) fetched in full by one request and
-    yielded as one batch. An issue carries up to 50 comments, 25 labels, 25 sub-issues and
-    25 relations each way in the same request (see `queries.py`); at 20 issues that query
-    stays near 7,000 points, under Linear's limit of 10,000 with room for longer fields.
-    Listing what changed asks only for ids and timestamps, so it pages at Linear's maximum.
+    yielded as one batch. An issue carries its first 50 comments (with their authors), 25
+    labels, 25 sub-issues and 25 relations each way in the same request (see `queries.py`),
+    about 700 points by Linear's rule, so 10 issues make about 7,000: under the limit of
+    10,000, with room for a field or two more. Listing what changed asks only for ids and
+    timestamps, so it pages at Linear's maximum; further pages of nested connections ask for
+    `nested_page_size` items with only the fields of that connection.
     """
 
     api_url: str = LINEAR_API_URL
     token_env: str = DEFAULT_TOKEN_ENV
     token_kind: TokenKind = "api_key"
     overlap: timedelta = timedelta(minutes=5)
-    batch_size: int = 20
+    batch_size: int = 10
     id_page_size: int = MAX_PAGE_SIZE
     nested_page_size: int = 100
     timeout_s: float = 30.0

@@ -60,19 +60,19 @@ _PROJECT_CONNECTIONS = (
 _Kind = Literal["issue", "project"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LinearDocuments:
     """Documents to store and document ids to delete (archived, trashed or gone)."""
 
-    documents: list[Document] = field(default_factory=list)
-    deleted_ids: list[str] = field(default_factory=list)
+    documents: list[Document]
+    deleted_ids: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LinearBatch(LinearDocuments):
     """One batch of changes; once it is stored, the sync cursor may advance to `cursor`."""
 
-    cursor: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+    cursor: datetime
 
 
 @dataclass(frozen=True, order=True)
@@ -199,18 +199,12 @@ class LinearSource:
         """The document ids of every live issue and project, for deletion detection after
         a full sync: stored documents missing from this set are gone from Linear."""
         ids: set[str] = set()
-        for kind, query, path, filters in (
-            ("issue", ISSUE_CHANGES_QUERY, "issues", _issue_filter(None, teams)),
-            ("project", PROJECT_CHANGES_QUERY, "projects", _project_filter(None, teams)),
-        ):
-            for page in iter_pages(
-                self.client,
-                query,
-                {"filter": filters, "includeArchived": False},
-                path=(path,),
-                page_size=self.settings.id_page_size,
+        for kind, query, path, filters in _listings(None, teams):
+            for node in self._iter_nodes(
+                query, {"filter": filters, "includeArchived": False}, path
             ):
-                ids.update(_document_id(kind, node["id"]) for node in page if not _is_gone(node))
+                if not _is_gone(node):
+                    ids.add(_document_id(kind, node["id"]))
         return ids
 
     def _changes(self, since: datetime | None, teams: Sequence[str] | None) -> list[_Change]:
@@ -231,10 +225,7 @@ class LinearSource:
             latest[key] = change
 
         include_archived = window is not None
-        for kind, query, path, filters in (
-            ("issue", ISSUE_CHANGES_QUERY, "issues", _issue_filter(window, teams)),
-            ("project", PROJECT_CHANGES_QUERY, "projects", _project_filter(window, teams)),
-        ):
+        for kind, query, path, filters in _listings(window, teams):
             for node in self._iter_nodes(
                 query, {"filter": filters, "includeArchived": include_archived}, path
             ):
@@ -278,6 +269,16 @@ class LinearSource:
             )
 
 
+def _listings(
+    window: datetime | None, teams: Sequence[str] | None
+) -> tuple[tuple[_Kind, str, str, JSONObject | None], ...]:
+    """(kind, query, connection, filter) of the item listings, issues then projects."""
+    return (
+        ("issue", ISSUE_CHANGES_QUERY, "issues", _issue_filter(window, teams)),
+        ("project", PROJECT_CHANGES_QUERY, "projects", _project_filter(window, teams)),
+    )
+
+
 def _document_id(kind: _Kind, item_id: str) -> str:
     return linear_issue_id(item_id) if kind == "issue" else linear_project_id(item_id)
 
@@ -304,7 +305,13 @@ def _team_filter(teams: Sequence[str] | None) -> JSONObject | None:
     return {"key": {"in": list(teams)}} if teams else None
 
 
-def _issue_filter(window: datetime | None, teams: Sequence[str] | None) -> JSONObject:
+def _all_of(clauses: list[JSONObject]) -> JSONObject | None:
+    if len(clauses) > 1:
+        return {"and": clauses}
+    return clauses[0] if clauses else None
+
+
+def _issue_filter(window: datetime | None, teams: Sequence[str] | None) -> JSONObject | None:
     clauses: list[JSONObject] = []
     if window is not None:
         # Archiving may leave `updatedAt` alone; `archivedAt` catches it.
@@ -312,20 +319,20 @@ def _issue_filter(window: datetime | None, teams: Sequence[str] | None) -> JSONO
         clauses.append({"or": [{"updatedAt": gte}, {"archivedAt": gte}]})
     if (team := _team_filter(teams)) is not None:
         clauses.append({"team": team})
-    return {"and": clauses}
+    return _all_of(clauses)
 
 
-def _project_filter(window: datetime | None, teams: Sequence[str] | None) -> JSONObject:
+def _project_filter(window: datetime | None, teams: Sequence[str] | None) -> JSONObject | None:
     clauses: list[JSONObject] = []
     if window is not None:
         clauses.append({"updatedAt": {"gte": _graphql_time(window)}})
     if (team := _team_filter(teams)) is not None:
         clauses.append({"accessibleTeams": {"some": team}})
-    return {"and": clauses}
+    return _all_of(clauses)
 
 
-def _comment_filter(window: datetime, teams: Sequence[str] | None) -> JSONObject:
+def _comment_filter(window: datetime, teams: Sequence[str] | None) -> JSONObject | None:
     clauses: list[JSONObject] = [{"updatedAt": {"gte": _graphql_time(window)}}]
     if (team := _team_filter(teams)) is not None:
         clauses.append({"issue": {"team": team}})
-    return {"and": clauses}
+    return _all_of(clauses)
