@@ -54,7 +54,7 @@ class InstallationToken:
 class AppRequests(Protocol):
     """The client's side of minting: a request authenticated as the app, by its JWT."""
 
-    def app_json(self, method: str, path: str, *, jwt: str, what: str) -> Any: ...
+    def app_json(self, method: str, path: str, *, jwt: str, what: str, rejected: str) -> Any: ...
 
 
 class GitHubApp:
@@ -117,6 +117,7 @@ class GitHubApp:
                 f"/app/installations/{installation}/access_tokens",
                 jwt=jwt,
                 what=f"an installation token of GitHub App {self.app_id}",
+                rejected=self._jwt_rejected(),
             )
             minted = InstallationToken(
                 str(body["token"]), datetime.fromisoformat(str(body["expires_at"])).timestamp()
@@ -131,6 +132,7 @@ class GitHubApp:
                 f"/repos/{repository}/installation",
                 jwt=jwt,
                 what=f"the installation of GitHub App {self.app_id} on {repository}",
+                rejected=self._jwt_rejected(),
             )
         except GitHubNotFoundError as exc:
             raise SourceConfigError(
@@ -138,6 +140,12 @@ class GitHubApp:
                 "the repository (or its owner) or configure the installation id"
             ) from exc
         return int(body["id"])
+
+    def _jwt_rejected(self) -> str:
+        return (
+            f"GitHub rejected the JWT of GitHub App {self.app_id} (401); check the app id and "
+            f"the private key in {self.private_key_env}"
+        )
 
     def _private_key_pem(self) -> bytes:
         pem = os.environ.get(self.private_key_env, "").strip()
@@ -151,13 +159,9 @@ class GitHubApp:
 
 def _rs256_sign(pem: bytes, message: bytes, env_var: str) -> bytes:
     """RSASSA-PKCS1-v1_5 with SHA-256, the JWT ``RS256`` algorithm."""
-    try:
-        from cryptography.hazmat.primitives import hashes, serialization  # type: ignore[import-not-found, unused-ignore]
-        from cryptography.hazmat.primitives.asymmetric import padding, rsa  # type: ignore[import-not-found, unused-ignore]
-    except ImportError as exc:
-        raise SourceConfigError(
-            "GitHub App authentication needs the 'cryptography' package; install it"
-        ) from exc
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:

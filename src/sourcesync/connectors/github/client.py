@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -114,21 +114,11 @@ class GitHubClient:
         except GitHubNotFoundError:
             return None
 
-    def app_json(self, method: str, path: str, *, jwt: str, what: str) -> Any:
-        """A REST request authenticated as the GitHub App itself (``path`` from the API root)."""
-        assert isinstance(self.auth, GitHubApp)
-        rejected = (
-            f"GitHub rejected the JWT of GitHub App {self.auth.app_id} (401); check the app id "
-            f"and the private key in {self.auth.private_key_env}"
-        )
-        response = self._send(
-            method,
-            f"{self._api_url}{path}",
-            what=what,
-            headers=self._api_headers(jwt),
-            rejected=rejected,
-        )
-        return response.json()
+    def app_json(self, method: str, path: str, *, jwt: str, what: str, rejected: str) -> Any:
+        """A REST request authenticated as a GitHub App by its JWT (``path`` from the API root)."""
+        url = f"{self._api_url}{path}"
+        headers = self._api_headers(jwt)
+        return self._send(method, url, what=what, headers=headers, rejected=rejected).json()
 
     def _token(self) -> str | None:
         if self.auth is None:

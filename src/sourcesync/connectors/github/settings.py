@@ -25,7 +25,3 @@ TOKEN_REFRESH_MARGIN_S = 300
 """Mint a new installation token this long before the cached one expires."""
 
 MIN_RETRY_AFTER_S = 1.0
-
-SIGNATURE_HEADER = "X-Hub-Signature-256"
-DELIVERY_HEADER = "X-GitHub-Delivery"
-EVENT_HEADER = "X-GitHub-Event"
