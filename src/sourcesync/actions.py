@@ -54,6 +54,74 @@ def add_git_source(
         )
 
 
+def _add_validated_source(
+    services: Services, *, name: str, type: db.SourceType, config: dict[str, Any]
+) -> db.Source:
+    """Add a source once its connector has read it successfully (token, repo, teams)."""
+    from sourcesync.workflows.sources import validate_source
+
+    workspace = workspace_id(services)
+    probe = db.Source(id="probe", workspace_id=workspace, name=name, type=type, config=config)
+    validate_source(probe, services.settings)
+    with services.transaction() as session:
+        return db.add_source(session, workspace, name=name, type=type, config=config)
+
+
+def add_github_source(
+    services: Services,
+    repository: str,
+    *,
+    name: str | None = None,
+    branch: str | None = None,
+    token_env: str | None = None,
+    app_id: str | None = None,
+    private_key_file: str | None = None,
+    private_key_env: str | None = None,
+    installation_id: int | None = None,
+    webhook_secret_env: str | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> db.Source:
+    """Register a GitHub repository; credentials are named (env var, key file), never stored."""
+    config: dict[str, Any] = {"repository": repository}
+    optional = {
+        "branch": branch,
+        "token_env": token_env,
+        "app_id": app_id,
+        "private_key_file": private_key_file,
+        "private_key_env": private_key_env,
+        "installation_id": installation_id,
+        "webhook_secret_env": webhook_secret_env,
+        "include": include,
+        "exclude": exclude,
+    }
+    config |= {key: value for key, value in optional.items() if value}
+    return _add_validated_source(
+        services,
+        name=name or repository.rsplit("/", maxsplit=1)[-1],
+        type=db.SourceType.GITHUB,
+        config=config,
+    )
+
+
+def add_linear_source(
+    services: Services,
+    *,
+    name: str = "linear",
+    teams: list[str] | None = None,
+    token_env: str = "LINEAR_API_KEY",
+    oauth: bool = False,
+    webhook_secret_env: str | None = None,
+) -> db.Source:
+    """Register a Linear workspace (optionally some teams) as a source."""
+    config: dict[str, Any] = {"token_env": token_env, "token_kind": "oauth" if oauth else "api_key"}
+    if teams:
+        config["teams"] = teams
+    if webhook_secret_env:
+        config["webhook_secret_env"] = webhook_secret_env
+    return _add_validated_source(services, name=name, type=db.SourceType.LINEAR, config=config)
+
+
 def queue_sync(
     services: Services, source_ref: str, *, full: bool, trigger: str
 ) -> tuple[db.Job, SyncRequested]:

@@ -140,11 +140,99 @@ def sources_add_git(
         raise fail(str(exc)) from exc
     except db.SourceNameTakenError as exc:
         raise fail(f"{exc} (choose another with --name)") from exc
+    _report_added(source, as_json)
+
+
+@sources_add.command("github")
+def sources_add_github(
+    repository: Annotated[str, typer.Argument(help="OWNER/REPO.")],
+    name: Annotated[str | None, typer.Option(help="Source name (default: REPO).")] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch (default: the repo's).")] = None,
+    token_env: Annotated[
+        str | None, typer.Option(help="NAME of the env var holding a token.")
+    ] = "GITHUB_TOKEN",
+    app_id: Annotated[str | None, typer.Option(help="Authenticate as this GitHub App.")] = None,
+    private_key_file: Annotated[
+        str | None, typer.Option(help="The App's private key (PEM) file.")
+    ] = None,
+    private_key_env: Annotated[
+        str | None, typer.Option(help="Or: NAME of the env var holding that key.")
+    ] = None,
+    installation_id: Annotated[int | None, typer.Option(help="The App's installation.")] = None,
+    webhook_secret_env: Annotated[
+        str | None, typer.Option(help="NAME of the env var holding the webhook secret.")
+    ] = None,
+    include: Annotated[list[str] | None, typer.Option(help="Glob of paths to index.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Glob of paths to skip.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a GitHub repository as a source (its access is checked first)."""
+    from . import actions, db
+    from .connectors.errors import ConnectorError
+
+    services = open_services()
+    try:
+        source = actions.add_github_source(
+            services,
+            repository,
+            name=name,
+            branch=branch,
+            token_env=None if app_id else token_env,
+            app_id=app_id,
+            private_key_file=private_key_file,
+            private_key_env=private_key_env,
+            installation_id=installation_id,
+            webhook_secret_env=webhook_secret_env,
+            include=include,
+            exclude=exclude,
+        )
+    except ConnectorError as exc:
+        raise fail(str(exc)) from exc
+    except db.SourceNameTakenError as exc:
+        raise fail(f"{exc} (choose another with --name)") from exc
+    _report_added(source, as_json)
+
+
+@sources_add.command("linear")
+def sources_add_linear(
+    name: Annotated[str, typer.Option(help="Source name.")] = "linear",
+    team: Annotated[list[str] | None, typer.Option(help="Team key to sync (default: all).")] = None,
+    token_env: Annotated[
+        str, typer.Option(help="NAME of the env var holding the API key or OAuth token.")
+    ] = "LINEAR_API_KEY",
+    oauth: Annotated[bool, typer.Option(help="The variable holds an OAuth token.")] = False,
+    webhook_secret_env: Annotated[
+        str | None, typer.Option(help="NAME of the env var holding the webhook secret.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a Linear workspace as a source (the key is checked first)."""
+    from . import actions, db
+    from .connectors.errors import ConnectorError
+
+    services = open_services()
+    try:
+        source = actions.add_linear_source(
+            services,
+            name=name,
+            teams=team,
+            token_env=token_env,
+            oauth=oauth,
+            webhook_secret_env=webhook_secret_env,
+        )
+    except ConnectorError as exc:
+        raise fail(str(exc)) from exc
+    except db.SourceNameTakenError as exc:
+        raise fail(f"{exc} (choose another with --name)") from exc
+    _report_added(source, as_json)
+
+
+def _report_added(source: Any, as_json: bool) -> None:
     view = {"id": source.id, "name": source.name, "type": str(source.type), "config": source.config}
     if as_json:
         print_json(view)
     else:
-        console.print(f"Added git source [bold]{source.name}[/bold] ({source.id})")
+        console.print(f"Added {source.type} source [bold]{source.name}[/bold] ({source.id})")
 
 
 @sources_app.command("list")
@@ -171,7 +259,10 @@ def sources_list(as_json: JsonOption = False) -> None:
         return
     table = Table("name", "type", "location", "last synced", "id")
     for row in rows:
-        location = row["config"].get("path") or row["config"].get("repository", "")
+        config = row["config"]
+        location = (
+            config.get("path") or config.get("repository") or ",".join(config.get("teams", []))
+        )
         synced = row["lastSyncedAt"] or "never"
         table.add_row(row["name"], row["type"], str(location), synced, row["id"])
     console.print(table)

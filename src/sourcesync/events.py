@@ -89,6 +89,17 @@ class SourceConnected(EventData):
     source_type: SourceType
 
 
+class SourceChanged(EventData):
+    """A webhook saw a change: debounced per source into one incremental sync."""
+
+    name: ClassVar[str] = "apps-console/source.changed"
+    workspace_id: Id
+    source_id: Id
+    source_type: SourceType
+    before: str | None = None
+    after: str | None = None
+
+
 class FilesBatchProcess(EventData):
     """Process one planned batch of files (at most 50) of a job."""
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=50, ge=1, le=50, description="Files per batch.")
     batch_concurrency: int = Field(default=10, ge=1, description="Parallel batches per workspace.")
     max_file_bytes: int = Field(default=1_000_000, ge=1, description="Larger files are skipped.")
+    webhook_debounce_seconds: int = Field(
+        default=5, ge=1, description="A burst of webhook deliveries makes one sync."
+    )
     github_api_url: str = Field(default="https://api.github.com")
     github_raw_url: str = Field(default="https://raw.githubusercontent.com")
     linear_api_url: str = Field(default="https://api.linear.app/graphql")

@@ -52,8 +52,12 @@ class FileSource(Protocol):
         """Files to process: all of them, or the changes since ``last_commit``."""
         ...
 
-    def fetch(self, refs: Sequence[FileRef]) -> dict[str, bytes | None]:
-        """Bytes of each file by path; ``None`` when it vanished since it was listed."""
+    def fetch(self, refs: Sequence[FileRef], commit: str | None = None) -> dict[str, bytes | None]:
+        """Bytes of each file at ``commit`` by path; ``None`` when it vanished."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
         ...
 
     def document_id(self, path: str) -> str: ...

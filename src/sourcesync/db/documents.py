@@ -152,6 +152,21 @@ def list_document_ids(session: Session, workspace_id: str, source_id: str) -> li
     )
 
 
+def list_document_ids_to_embed(session: Session, workspace_id: str, source_id: str) -> list[str]:
+    """Documents of a source whose content is not (or not yet) in the vector store."""
+    return list(
+        session.scalars(
+            select(Document.id)
+            .where(
+                Document.workspace_id == workspace_id,
+                Document.source_id == source_id,
+                Document.status.in_([DocumentStatus.PENDING, DocumentStatus.FAILED]),
+            )
+            .order_by(Document.id)
+        )
+    )
+
+
 def mark_document_processed(
     session: Session,
     workspace_id: str,

@@ -12,8 +12,10 @@ import inngest
 from . import (
     docs_batch_coordinator,
     documents_process,
+    file_source_sync,
     files_batch_processor,
-    git_sync,
+    linear_sync,
+    source_changed,
     source_connected,
     store_ensure,
     sync_cancelled,
@@ -30,16 +32,21 @@ def create_functions(client: inngest.Inngest, services: Services) -> list[innges
     process = documents_process.create(client, services)
     coordinator = docs_batch_coordinator.create(client, services, process)
     batches = files_batch_processor.create(client, services)
-    git = git_sync.create(client, services, "git")
-    orchestrator = sync_orchestrator.create(client, services, ensure, {"git": git})
+    routes = {
+        "git": file_source_sync.create(client, services, "git"),
+        "github": file_source_sync.create(client, services, "github"),
+        "linear": linear_sync.create(client, services),
+    }
+    orchestrator = sync_orchestrator.create(client, services, ensure, routes)
     return [
         orchestrator,
         ensure,
-        git,
+        *routes.values(),
         batches,
         coordinator,
         process,
         source_connected.create(client, services),
+        source_changed.create(client, services),
         sync_cancelled.create(client, services),
     ]
 

@@ -21,9 +21,15 @@ MAX_ROUNDS = 120
 
 
 async def wait_for_batches(
-    ctx: inngest.Context, services: Services, job_id: str, files_batches: int
+    ctx: inngest.Context,
+    services: Services,
+    job_id: str,
+    *,
+    files_batches: int,
+    documents_batches: int,
 ) -> dict[str, int]:
-    """Return the job's progress once every files and documents batch has an outcome."""
+    """Return the job's progress once the expected files and documents batches all have an
+    outcome (documents batches are registered as files batches finish)."""
 
     def read() -> dict[str, int]:
         with services.transaction() as session:
@@ -41,7 +47,7 @@ async def wait_for_batches(
             progress["filesPending"] == 0
             and progress["documentsPending"] == 0
             and progress["filesDone"] >= files_batches
-            and progress["documentsRegistered"] >= files_batches
+            and progress["documentsRegistered"] >= documents_batches
         )
         if finished:
             return progress

@@ -6,6 +6,7 @@ event or a step output, whatever the size of the repository.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,8 @@ def plan_file_sync(
         source = db.require_source(session, workspace_id, source_id)
         cursor = dict(source.cursor or {})
         connector = open_file_source(source, services.settings)
-    plan = connector.plan(cursor.get("commit"), full or not cursor.get("commit"))
+    with contextlib.closing(connector):
+        plan = connector.plan(cursor.get("commit"), full or not cursor.get("commit"))
     items: list[dict[str, Any]] = [ref.to_json() for ref in plan.files]
     items += [{"path": path, "delete": True} for path in plan.deleted_paths]
     if plan.full:
@@ -78,7 +80,8 @@ def process_file_batch(services: Services, event: FilesBatchProcess) -> BatchRes
     limit = services.settings.max_file_bytes
     small = [ref for ref in refs if ref.size <= limit]
     result.skipped += len(refs) - len(small)
-    contents = connector.fetch(small) if small else {}
+    with contextlib.closing(connector):
+        contents = connector.fetch(small, event.head) if small else {}
     upserts: list[db.DocumentUpsert] = []
     failures: list[tuple[str, str]] = []
     for ref in small:

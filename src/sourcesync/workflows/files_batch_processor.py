@@ -18,6 +18,7 @@ from sourcesync.events import (
 
 from .file_batches import process_file_batch
 from .services import Services
+from .source_errors import source_errors
 from .validation import parse_event
 
 
@@ -38,7 +39,8 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         request = parse_event(FilesBatchProcess, ctx.event.data)
 
         async def process() -> dict[str, Any]:
-            result = await services.in_thread(process_file_batch, services, request)
+            with source_errors():
+                result = await services.in_thread(process_file_batch, services, request)
             if result.deleted_ids:
                 await services.vectors.delete_documents(
                     request.namespace, request.workspace_id, result.deleted_ids

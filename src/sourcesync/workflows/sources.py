@@ -1,20 +1,23 @@
-"""Opening a source row as the connector that reads it."""
+"""Opening a source row as the connector that reads it, and checking it can be read."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sourcesync.connectors.file_filters import FileFilter
 from sourcesync.connectors.file_source import FileSource
 from sourcesync.connectors.git import GitFileSource
+from sourcesync.connectors.github import GitHubApp, GitHubClient, GitHubFileSource, PersonalToken
+from sourcesync.connectors.linear import LinearSettings, LinearSource
 from sourcesync.db import Source
 from sourcesync.settings import Settings
 
-FILE_SOURCE_TYPES = frozenset({"git"})
+FILE_SOURCE_TYPES = frozenset({"git", "github"})
 
 
 class UnsupportedSourceError(Exception):
-    """The source's type has no workflow yet."""
+    """The source's type has no connector for this use."""
 
 
 def _filter(config: dict[str, Any]) -> FileFilter:
@@ -23,8 +26,21 @@ def _filter(config: dict[str, Any]) -> FileFilter:
     )
 
 
+def _github_auth(config: dict[str, Any]) -> GitHubApp | PersonalToken | None:
+    if config.get("app_id"):
+        return GitHubApp(
+            app_id=config["app_id"],
+            private_key_env=config.get("private_key_env"),
+            private_key_file=config.get("private_key_file"),
+            installation_id=config.get("installation_id"),
+        )
+    if config.get("token_env"):
+        return PersonalToken(config["token_env"])
+    return None
+
+
 def open_file_source(source: Source, settings: Settings) -> FileSource:
-    """The file connector of a git (or other repository-like) source."""
+    """The file connector of a git or GitHub source (close it when done)."""
     config = dict(source.config or {})
     if source.type == "git":
         return GitFileSource(
@@ -33,4 +49,38 @@ def open_file_source(source: Source, settings: Settings) -> FileSource:
             branch=config.get("branch"),
             file_filter=_filter(config),
         )
-    raise UnsupportedSourceError(f"{source.type} sources have no file connector yet")
+    if source.type == "github":
+        client = GitHubClient(
+            config["repository"],
+            auth=_github_auth(config),
+            api_url=settings.github_api_url,
+            raw_url=settings.github_raw_url,
+        )
+        return GitHubFileSource(
+            client=client, branch=config.get("branch"), file_filter=_filter(config)
+        )
+    raise UnsupportedSourceError(f"{source.type} sources have no file connector")
+
+
+def open_linear_source(source: Source, settings: Settings) -> LinearSource:
+    config = dict(source.config or {})
+    linear_settings = LinearSettings(
+        api_url=settings.linear_api_url,
+        token_env=config.get("token_env", "LINEAR_API_KEY"),
+        token_kind=config.get("token_kind", "api_key"),
+    )
+    return LinearSource(
+        workspace_id=source.workspace_id, source_id=source.id, settings=linear_settings
+    )
+
+
+def validate_source(source: Source, settings: Settings) -> str:
+    """Check the source can be read (path, token, repository, teams); say what was found."""
+    if source.type in FILE_SOURCE_TYPES:
+        connector = open_file_source(source, settings)
+        with contextlib.closing(connector):
+            return connector.validate()
+    if source.type == "linear":
+        with open_linear_source(source, settings) as linear:
+            return linear.validate(source.config.get("teams") or None)
+    raise UnsupportedSourceError(f"{source.type} sources cannot be synced yet")

@@ -19,7 +19,7 @@ from sourcesync.events import SourceSyncTrigger, StoreEnsured, SyncCompleted, Sy
 
 from .metrics import job_metrics
 from .services import Services
-from .sources import open_file_source
+from .sources import validate_source
 from .validation import parse_event
 
 ORCHESTRATOR_ID = "sync-orchestrator"
@@ -111,7 +111,7 @@ def create(
             with services.transaction() as session:
                 source = db.require_source(session, request.workspace_id, request.source_id)
             try:
-                return open_file_source(source, services.settings).validate()
+                return validate_source(source, services.settings)
             except ConnectorError as exc:
                 raise inngest.NonRetriableError(
                     f"source {source.name!r} cannot be read: {exc}"

@@ -63,9 +63,13 @@ class GitFileSource:
         ]
         return FilePlan(head=head, files=files, deleted_paths=deleted, full=False)
 
-    def fetch(self, refs: Sequence[FileRef]) -> dict[str, bytes | None]:
+    def fetch(self, refs: Sequence[FileRef], commit: str | None = None) -> dict[str, bytes | None]:
+        """Blobs are addressed by their sha, which already pins the commit's content."""
         blobs = self.repository.read_blobs(ref.blob for ref in refs)
         return {ref.path: blobs.get(ref.blob) for ref in refs}
+
+    def close(self) -> None:
+        """Nothing to release: every read is its own ``git`` process."""
 
     def document_id(self, path: str) -> str:
         return git_file_id(self.name, path)

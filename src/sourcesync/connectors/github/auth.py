@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import SourceConfigError
@@ -61,16 +62,27 @@ class GitHubApp:
     """A GitHub App acting through one of its installations.
 
     Installation tokens are minted from an RS256 JWT signed with the app's private key
-    (PEM, read from the variable ``private_key_env``) and cached until shortly before they
+    (PEM, read from the variable ``private_key_env`` or the file ``private_key_file``; only
+    the variable's name or the file's path is configuration) and cached until shortly before they
     expire. Without ``installation_id`` the installation is looked up per repository.
     Share one instance between clients to share its tokens; it is thread-safe.
     """
 
     def __init__(
-        self, *, app_id: str | int, private_key_env: str, installation_id: int | None = None
+        self,
+        *,
+        app_id: str | int,
+        private_key_env: str | None = None,
+        private_key_file: str | None = None,
+        installation_id: int | None = None,
     ) -> None:
+        if (private_key_env is None) == (private_key_file is None):
+            raise SourceConfigError(
+                f"GitHub App {app_id}: give its private key as a variable name or a file path"
+            )
         self.app_id = str(app_id)
         self.private_key_env = private_key_env
+        self.private_key_file = private_key_file
         self.installation_id = installation_id
         self._lock = threading.Lock()
         self._installations: dict[str, int] = {}
@@ -78,7 +90,7 @@ class GitHubApp:
 
     def __repr__(self) -> str:
         return (
-            f"GitHubApp(app_id={self.app_id!r}, private_key_env={self.private_key_env!r}, "
+            f"GitHubApp(app_id={self.app_id!r}, key={self._key_origin!r}, "
             f"installation_id={self.installation_id!r})"
         )
 
@@ -98,7 +110,7 @@ class GitHubApp:
             "iss": self.app_id,
         }
         signing_input = f"{_b64url_json(header)}.{_b64url_json(claims)}".encode()
-        signature = _rs256_sign(self._private_key_pem(), signing_input, self.private_key_env)
+        signature = _rs256_sign(self._private_key_pem(), signing_input, self._key_origin)
         return f"{signing_input.decode()}.{_b64url(signature)}"
 
     def token(self, repository: str, api: AppRequests) -> str:
@@ -144,11 +156,25 @@ class GitHubApp:
     def _jwt_rejected(self) -> str:
         return (
             f"GitHub rejected the JWT of GitHub App {self.app_id} (401); check the app id and "
-            f"the private key in {self.private_key_env}"
+            f"the private key in {self._key_origin}"
         )
 
+    @property
+    def _key_origin(self) -> str:
+        if self.private_key_file is not None:
+            return f"the file {self.private_key_file}"
+        return f"the variable {self.private_key_env}"
+
     def _private_key_pem(self) -> bytes:
-        pem = os.environ.get(self.private_key_env, "").strip()
+        if self.private_key_file is not None:
+            try:
+                return Path(self.private_key_file).expanduser().read_bytes().strip()
+            except OSError as exc:
+                raise SourceConfigError(
+                    f"cannot read GitHub App {self.app_id}'s private key from "
+                    f"{self.private_key_file}: {exc.strerror}"
+                ) from exc
+        pem = os.environ.get(self.private_key_env or "", "").strip()
         if not pem:
             raise SourceConfigError(
                 f"the environment variable {self.private_key_env} holding GitHub App "
@@ -157,7 +183,7 @@ class GitHubApp:
         return pem.encode()
 
 
-def _rs256_sign(pem: bytes, message: bytes, env_var: str) -> bytes:
+def _rs256_sign(pem: bytes, message: bytes, origin: str) -> bytes:
     """RSASSA-PKCS1-v1_5 with SHA-256, the JWT ``RS256`` algorithm."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -165,11 +191,9 @@ def _rs256_sign(pem: bytes, message: bytes, env_var: str) -> bytes:
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise SourceConfigError(
-            f"the variable {env_var} does not hold an unencrypted PEM private key"
-        ) from exc
+        raise SourceConfigError(f"{origin} does not hold an unencrypted PEM private key") from exc
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise SourceConfigError(f"the key in {env_var} is not an RSA key, as GitHub Apps use")
+        raise SourceConfigError(f"the key in {origin} is not an RSA key, as GitHub Apps use")
     return bytes(key.sign(message, padding.PKCS1v15(), hashes.SHA256()))
 
 

@@ -1,4 +1,5 @@
-"""git-sync: plan a git source's sync, fan its batches out, wait for them, move the cursor."""
+"""git-sync and github-sync: plan a file source's sync, fan its batches out, wait for them,
+move the cursor."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sourcesync.events import (
 from .fan_in import wait_for_batches
 from .file_batches import plan_file_sync
 from .services import Services
+from .source_errors import source_errors
 from .validation import parse_event
 
 EVENTS_PER_SEND = 500
@@ -37,17 +39,20 @@ def create(
     )
     async def file_source_sync(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(SourceSyncTrigger, ctx.event.data)
-        plan = await ctx.step.run(
-            "plan",
-            services.in_thread,
-            lambda: plan_file_sync(
-                services,
-                job_id=request.job_id,
-                workspace_id=request.workspace_id,
-                source_id=request.source_id,
-                full=request.mode == "full",
-            ),
-        )
+
+        async def make_plan() -> dict[str, Any]:
+            with source_errors():
+                return await services.in_thread(
+                    lambda: plan_file_sync(
+                        services,
+                        job_id=request.job_id,
+                        workspace_id=request.workspace_id,
+                        source_id=request.source_id,
+                        full=request.mode == "full",
+                    )
+                )
+
+        plan = await ctx.step.run("plan", make_plan)
         batches = int(plan["batches"])
         for start in range(0, batches, EVENTS_PER_SEND):
             events = [
@@ -66,7 +71,9 @@ def create(
             ]
             await ctx.step.send_event(f"fan-out-{start // EVENTS_PER_SEND}", events)
         if batches:
-            await wait_for_batches(ctx, services, request.job_id, batches)
+            await wait_for_batches(
+                ctx, services, request.job_id, files_batches=batches, documents_batches=batches
+            )
 
         def advance_cursor() -> None:
             with services.transaction() as session:
