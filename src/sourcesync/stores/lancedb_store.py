@@ -237,6 +237,19 @@ class LanceDBVectorStore:
         opened = self._open(namespace)
         _check_records(namespace, records, opened.dimension)
         data = records_to_arrow(records, opened.dimension)
+        if delete_unmatched is None:
+            existing = where.all_of(
+                where.is_in("workspace_id", sorted({r.workspace_id for r in records})),
+                where.is_in("document_id", sorted({r.document_id for r in records})),
+            )
+            with self._write_lock(table_name(namespace)):
+                # None of these documents has chunks yet (the usual first sync): a plain
+                # append is much cheaper than a merge, and the check under the lock keeps
+                # a retried write from duplicating anything.
+                if opened.table.count_rows(existing) == 0:
+                    opened.table.add(data)
+                    self._count_write(opened)
+                    return
         merge = (
             opened.table.merge_insert(list(MERGE_KEY))
             .when_matched_update_all()

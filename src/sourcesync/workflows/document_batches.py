@@ -98,7 +98,7 @@ async def embed_documents(
         for item in embedded
     }
     try:
-        await services.vectors.replace_documents_chunks(namespace, workspace_id, records)
+        await _store(services, namespace, workspace_id, embedded, records)
     except Exception as exc:
         for item in embedded:
             await services.in_thread(
@@ -116,6 +116,26 @@ async def embed_documents(
     result.processed += len(embedded)
     result.embeddings += sum(len(item.chunks) for item in embedded)
     return result
+
+
+async def _store(
+    services: Services,
+    namespace: str,
+    workspace_id: str,
+    embedded: list[_Prepared],
+    records: dict[str, list[ChunkRecord]],
+) -> None:
+    """Write the vectors; only documents that had chunks before need their old ones removed.
+
+    A first sync writes new documents only, and a plain upsert by chunk id (idempotent, so
+    a retried batch never duplicates) is far cheaper than a replace that scans the table.
+    """
+    fresh = {i.document.id for i in embedded if not i.document.chunk_count}
+    if fresh:
+        await services.vectors.upsert(namespace, [r for doc_id in fresh for r in records[doc_id]])
+    changed = {doc_id: chunks for doc_id, chunks in records.items() if doc_id not in fresh}
+    if changed:
+        await services.vectors.replace_documents_chunks(namespace, workspace_id, changed)
 
 
 async def _embed_all(
