@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,14 +137,23 @@ def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "repo")
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, local_embedder: LocalEmbedder) -> AsyncIterator[Harness]:
-    settings = Settings(home=tmp_path / "home", max_file_bytes=4_000)
-    services = Services.from_settings(settings)
-    services.embedder = FailingEmbedder(local_embedder)
+@asynccontextmanager
+async def running_harness(
+    tmp_path: Path, embedder: Embedder, **settings: Any
+) -> AsyncIterator[Harness]:
+    """A runtime on a temporary home, with these settings (source URLs, limits)."""
+    options: dict[str, Any] = {"home": tmp_path / "home", "max_file_bytes": 4_000} | settings
+    services = Services.from_settings(Settings(**options))
+    services.embedder = FailingEmbedder(embedder)
     runtime = EmbeddedRuntime(services)
     await runtime.start()
     try:
         yield Harness(services, runtime)
     finally:
         await runtime.stop()
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, local_embedder: LocalEmbedder) -> AsyncIterator[Harness]:
+    async with running_harness(tmp_path, local_embedder) as running:
+        yield running

@@ -14,7 +14,7 @@ from typing import Any
 import inngest
 
 from sourcesync import db
-from sourcesync.connectors.errors import ConnectorError
+from sourcesync.connectors.errors import SourceConfigError, SourceUnavailableError
 from sourcesync.events import SourceSyncTrigger, StoreEnsured, SyncCompleted, SyncRequested
 
 from .metrics import job_metrics
@@ -112,10 +112,13 @@ def create(
                 source = db.require_source(session, request.workspace_id, request.source_id)
             try:
                 return validate_source(source, services.settings)
-            except ConnectorError as exc:
+            except SourceConfigError as exc:
                 raise inngest.NonRetriableError(
                     f"source {source.name!r} cannot be read: {exc}"
                 ) from exc
+            except SourceUnavailableError as exc:
+                wait = datetime.timedelta(seconds=exc.retry_after_s or 30)
+                raise inngest.RetryAfterError(f"source {source.name!r}: {exc}", wait) from exc
 
         await ctx.step.run("validate-source", services.in_thread, validate)
         trigger = SourceSyncTrigger(
