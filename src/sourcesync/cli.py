@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,6 +41,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def adding_source() -> Iterator[None]:
+    """Errors a user can fix while adding a source, said plainly."""
+    from . import db
+    from .connectors.errors import ConnectorError
+
+    try:
+        yield
+    except ConnectorError as exc:
+        raise fail(str(exc)) from exc
+    except db.SourceNameTakenError as exc:
+        raise fail(f"{exc} (choose another with --name)") from exc
 
 
 def open_services() -> Any:
@@ -128,18 +144,13 @@ def sources_add_git(
     as_json: JsonOption = False,
 ) -> None:
     """Add a local git repository as a source."""
-    from . import actions, db
-    from .connectors.errors import SourceConfigError
+    from . import actions
 
     services = open_services()
-    try:
+    with adding_source():
         source = actions.add_git_source(
             services, path, name=name, branch=branch, include=include or [], exclude=exclude or []
         )
-    except SourceConfigError as exc:
-        raise fail(str(exc)) from exc
-    except db.SourceNameTakenError as exc:
-        raise fail(f"{exc} (choose another with --name)") from exc
     _report_added(source, as_json)
 
 
@@ -167,11 +178,10 @@ def sources_add_github(
     as_json: JsonOption = False,
 ) -> None:
     """Add a GitHub repository as a source (its access is checked first)."""
-    from . import actions, db
-    from .connectors.errors import ConnectorError
+    from . import actions
 
     services = open_services()
-    try:
+    with adding_source():
         source = actions.add_github_source(
             services,
             repository,
@@ -186,10 +196,6 @@ def sources_add_github(
             include=include,
             exclude=exclude,
         )
-    except ConnectorError as exc:
-        raise fail(str(exc)) from exc
-    except db.SourceNameTakenError as exc:
-        raise fail(f"{exc} (choose another with --name)") from exc
     _report_added(source, as_json)
 
 
@@ -207,11 +213,10 @@ def sources_add_linear(
     as_json: JsonOption = False,
 ) -> None:
     """Add a Linear workspace as a source (the key is checked first)."""
-    from . import actions, db
-    from .connectors.errors import ConnectorError
+    from . import actions
 
     services = open_services()
-    try:
+    with adding_source():
         source = actions.add_linear_source(
             services,
             name=name,
@@ -220,10 +225,6 @@ def sources_add_linear(
             oauth=oauth,
             webhook_secret_env=webhook_secret_env,
         )
-    except ConnectorError as exc:
-        raise fail(str(exc)) from exc
-    except db.SourceNameTakenError as exc:
-        raise fail(f"{exc} (choose another with --name)") from exc
     _report_added(source, as_json)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import inngest
 import inngest.fast_api
 import pytest
@@ -44,3 +47,22 @@ async def serve(
     app = FastAPI()
     inngest.fast_api.serve(app, client, functions)
     return await engine.register_app(app, origin=origin or f"http://{client.app_id}.embedded")
+
+
+@pytest.fixture
+async def http(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the engine's APIs."""
+    async with httpx.AsyncClient(base_url=engine.url, timeout=30) as client:
+        yield client
+
+
+async def poll(probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
+    """Await ``probe`` until it returns something truthy (bounded, never a timing assert)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

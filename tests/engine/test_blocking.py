@@ -10,7 +10,7 @@ import asyncio
 import datetime
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,20 +20,9 @@ import pytest
 
 from sourcesync.engine import Engine
 
-from .conftest import make_client, serve
+from .conftest import make_client, poll, serve
 
 GENEROUS = 60.0
-
-
-async def poll(probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

@@ -11,7 +11,6 @@ import collections
 import datetime
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,13 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class EngineProcess:
@@ -98,7 +93,7 @@ class EngineProcess:
 
 @pytest.fixture
 def engine_process(tmp_path: Path) -> Iterator[EngineProcess]:
-    process = EngineProcess(tmp_path, _free_port())
+    process = EngineProcess(tmp_path, free_port())
     try:
         yield process
     finally:
@@ -194,7 +189,7 @@ def test_a_second_engine_on_the_same_state_refuses_to_start(
             "sourcesync.cli",
             "engine",
             "--port",
-            str(_free_port()),
+            str(free_port()),
             "--state",
             str(engine_process.workdir / "engine.db"),
         ],

@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -23,12 +23,6 @@ from sourcesync.engine import Engine
 from .conftest import make_client, serve
 
 EVENT_PATH = "/e/test-key"
-
-
-@pytest.fixture
-async def http(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=engine.url, timeout=30) as client:
-        yield client
 
 
 async def poll(probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:

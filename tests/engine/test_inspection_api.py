@@ -8,8 +8,7 @@ import asyncio
 import datetime
 import hashlib
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 
 from sourcesync.engine import Engine
 
-from .conftest import make_client, serve
+from .conftest import make_client, poll, serve
 
 GET_RUN = "query GetRun($runID: String!) { run(runID: $runID) { status output } }"
 BIG_TEXT = "x" * 5_000
@@ -28,17 +27,6 @@ BIG_TEXT = "x" * 5_000
 def hashed(step_id: str) -> str:
     """The SDK's hashed step id (sha1 of the user-facing id)."""
     return hashlib.sha1(step_id.encode()).hexdigest()
-
-
-async def poll(probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

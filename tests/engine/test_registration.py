@@ -7,11 +7,8 @@ never silently ignored. ``step.ai`` (the ``AIGateway`` op) is refused when a run
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -21,26 +18,9 @@ from inngest.experimental.ai import openai
 
 from sourcesync.engine import Engine, RegistrationError
 
-from .conftest import make_client, serve
+from .conftest import make_client, poll, serve
 
 APP_URL = "http://raw-app.example/api/inngest"
-
-
-@pytest.fixture
-async def http(engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=engine.url, timeout=30) as client:
-        yield client
-
-
-async def poll(probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def function_config(fn_id: str = "raw-fn", **extra: Any) -> dict[str, Any]:

@@ -4,7 +4,6 @@ and is called back over HTTP at the URL it registered."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,19 +14,14 @@ import httpx
 import pytest
 
 from sourcesync.engine import Engine
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def remote_app(engine: Engine) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = os.environ | {"INNGEST_DEV": engine.url, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tests.engine.remote_app:app", "--port", str(port)],

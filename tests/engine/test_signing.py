@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from fastapi import FastAPI
 
 from sourcesync.engine import Engine, EngineConfig, RegistrationError
 
-from .conftest import make_client, serve
+from .conftest import make_client, poll, serve
 
 SIGNING_KEY = "signkey-test-" + "0123456789abcdef" * 4
 OTHER_KEY = "signkey-test-" + "fedcba9876543210" * 4
@@ -34,17 +33,6 @@ def bearer(signing_key: str) -> dict[str, str]:
     """The ``Authorization`` header an SDK sends: sha256 of the key's hex bytes."""
     raw = signing_key.removeprefix("signkey-test-")
     return {"Authorization": f"Bearer {hashlib.sha256(bytes.fromhex(raw)).hexdigest()}"}
-
-
-async def poll(probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

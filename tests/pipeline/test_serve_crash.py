@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from sourcesync.embeddings import DEFAULT_LOCAL_MODEL_NAME
 from sourcesync.settings import Settings
 from sourcesync.stores import LanceDBVectorStore
 from sourcesync.workflows.store_ensure import namespace_for
+from tests.ports import free_port
 
 from .conftest import Repo
 
@@ -26,19 +26,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FILES = 120
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.port = _free_port()
+        self.port = free_port()
         self.env = os.environ | {
             "SOURCESYNC_HOME": str(home),
-            "SOURCESYNC_ENGINE_PORT": str(_free_port()),
+            "SOURCESYNC_ENGINE_PORT": str(free_port()),
             "SOURCESYNC_BATCH_SIZE": "10",
             "SOURCESYNC_BATCH_CONCURRENCY": "2",
             "HF_HUB_OFFLINE": "1",

@@ -7,10 +7,10 @@ from typing import Any
 
 import inngest
 
-from sourcesync import db
-from sourcesync.events import SourceChanged, SyncRequested
+from sourcesync.events import SourceChanged
 
 from .services import Services
+from .sync_requests import request_sync
 from .validation import parse_event
 
 
@@ -29,32 +29,16 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
     async def source_changed(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(SourceChanged, ctx.event.data)
 
-        def queue_job() -> str:
-            with services.transaction() as session:
-                job = db.create_job(
-                    session,
-                    workspace_id=request.workspace_id,
-                    source_id=request.source_id,
-                    trigger=db.JobTrigger.WEBHOOK,
-                    mode=db.SyncMode.INCREMENTAL,
-                    input=request.to_data(),
-                    job_id=f"job-{ctx.run_id}",
-                )
-            return job.id
-
-        job_id = await ctx.step.run("queue-job", services.in_thread, queue_job)
-        sync = SyncRequested(
+        job_id = await request_sync(
+            ctx,
+            services,
             workspace_id=request.workspace_id,
             source_id=request.source_id,
             source_type=request.source_type,
             mode="incremental",
             trigger="webhook",
-            job_id=job_id,
             before=request.before,
             after=request.after,
-        )
-        await ctx.step.send_event(
-            "request-sync", inngest.Event(name=sync.name, data=sync.to_data())
         )
         return {"jobId": job_id}
 

@@ -8,9 +8,10 @@ from typing import Any
 import inngest
 
 from sourcesync import db
-from sourcesync.events import SourceConnected, SourceConnectedResult, SyncCompleted, SyncRequested
+from sourcesync.events import SourceConnected, SourceConnectedResult, SyncCompleted
 
 from .services import Services
+from .sync_requests import request_sync
 from .validation import parse_event
 
 FINAL = {"completed", "completed_with_errors", "failed", "cancelled"}
@@ -26,29 +27,14 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
     async def source_connected(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(SourceConnected, ctx.event.data)
 
-        def queue_job() -> str:
-            with services.transaction() as session:
-                job = db.create_job(
-                    session,
-                    workspace_id=request.workspace_id,
-                    source_id=request.source_id,
-                    trigger=db.JobTrigger.SOURCE_CONNECTED,
-                    mode=db.SyncMode.FULL,
-                    job_id=f"job-{ctx.run_id}",
-                )
-            return job.id
-
-        job_id = await ctx.step.run("queue-job", services.in_thread, queue_job)
-        sync = SyncRequested(
+        job_id = await request_sync(
+            ctx,
+            services,
             workspace_id=request.workspace_id,
             source_id=request.source_id,
             source_type=request.source_type,
             mode="full",
             trigger="source_connected",
-            job_id=job_id,
-        )
-        await ctx.step.send_event(
-            "request-sync", inngest.Event(name=sync.name, data=sync.to_data())
         )
 
         def status() -> str:
