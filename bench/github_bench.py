@@ -1,0 +1,113 @@
+"""A 10,000-file repository through the fake GitHub, embedding replaced by a no-op.
+
+    .venv/bin/python bench/github_bench.py [--files 10000]
+
+Prints the API calls the listing takes, and files/s of listing + download + transform +
+orchestration (engine, SQLite, LanceDB) beside a plain download loop of the same files
+(the floor), as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.noop_embedder import NoopEmbedder
+from sourcesync import actions
+from sourcesync.connectors.github import GitHubClient, GitHubFileSource, PersonalToken
+from sourcesync.runtime import EmbeddedRuntime
+from sourcesync.settings import Settings
+from sourcesync.workflows.services import Services
+from tests.fakes.github import FakeGitHub, GitRepo
+
+TOKEN = "ghp_bench"
+TOKEN_ENV = "SOURCESYNC_BENCH_GITHUB_TOKEN"
+
+
+def build(path: Path, files: int) -> GitRepo:
+    repo = GitRepo.init(path)
+    repo.write(
+        {
+            f"pkg_{i // 100}/module_{i}.py": f"def f_{i}(x):\n    return x * {i}\n"
+            for i in range(files)
+        }
+    )
+    repo.commit("bench")
+    return repo
+
+
+def plain_download_loop(github: FakeGitHub, head: str, paths: list[str]) -> float:
+    started = time.perf_counter()
+    with httpx.Client(headers={"Authorization": f"token {TOKEN}"}) as client:
+        for path in paths:
+            response = client.get(f"{github.raw_url}/octo/widgets/{head}/{path}")
+            response.raise_for_status()
+    return time.perf_counter() - started
+
+
+async def pipeline(root: Path, github: FakeGitHub) -> tuple[float, dict[str, object]]:
+    settings = Settings(
+        home=root / "home", github_api_url=github.api_url, github_raw_url=github.raw_url
+    )
+    services = Services.from_settings(settings)
+    services.embedder = NoopEmbedder()
+    runtime = EmbeddedRuntime(services)
+    await runtime.start()
+    try:
+        actions.add_github_source(services, "octo/widgets", token_env=TOKEN_ENV)
+        job, event = actions.queue_sync(services, "widgets", full=True, trigger="cli")
+        started = time.perf_counter()
+        await runtime.send(event.name, event.to_data())
+        while True:
+            view = actions.job_view(services, job.id)
+            if view["status"] not in ("queued", "running"):
+                return time.perf_counter() - started, view
+            await asyncio.sleep(0.05)
+    finally:
+        await runtime.stop()
+
+
+def main(files: int) -> None:
+    os.environ[TOKEN_ENV] = TOKEN
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        repo = build(root / "widgets", files)
+        with FakeGitHub(repo, token=TOKEN) as github:
+            client = GitHubClient(
+                "octo/widgets",
+                auth=PersonalToken(TOKEN_ENV),
+                api_url=github.api_url,
+                raw_url=github.raw_url,
+            )
+            source = GitHubFileSource(client=client)
+            before = dict(github.counts)
+            plan = source.plan(None, True)
+            calls = {
+                k: v - before.get(k, 0) for k, v in github.counts.items() if v - before.get(k, 0)
+            }
+            source.close()
+            paths = [ref.path for ref in plan.files]
+            floor_s = plain_download_loop(github, plan.head, paths)
+            sync_s, view = asyncio.run(pipeline(root, github))
+    metrics = view["metrics"]
+    assert view["status"] == "completed", view
+    print(f"files: {files}; API calls of the listing, by endpoint: {calls}")
+    print(f"plain download loop (floor): {floor_s:7.2f} s  {files / floor_s:7.1f} files/s")
+    print(f"full sync, no-op embedder:   {sync_s:7.2f} s  {files / sync_s:7.1f} files/s")
+    print(f"sync / floor (files/s): {(files / sync_s) / (files / floor_s):.2f}")
+    print(f"metrics: {metrics}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=10_000)
+    main(parser.parse_args().files)
