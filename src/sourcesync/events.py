@@ -100,6 +100,15 @@ class SourceChanged(EventData):
     after: str | None = None
 
 
+class DocumentsRemoved(EventData):
+    """A source said these documents are gone (a webhook's ``remove`` action)."""
+
+    name: ClassVar[str] = "apps-console/documents.removed"
+    workspace_id: Id
+    source_id: Id
+    document_ids: list[Id] = pydantic.Field(min_length=1, max_length=500)
+
+
 class FilesBatchProcess(EventData):
     """Process one planned batch of files (at most 50) of a job."""
 

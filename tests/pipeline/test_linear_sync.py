@@ -136,3 +136,35 @@ async def test_a_bad_key_fails_the_job_at_once(
     outcome = await harness.sync("linear")
     assert outcome.completed["status"] == "failed"
     assert KEY_ENV in str(outcome.completed["error"])
+
+
+async def test_a_remove_webhook_deletes_the_document_and_its_vectors(
+    linear_harness: tuple[Harness, Data],
+) -> None:
+    harness, data = linear_harness
+    await harness.sync("linear")
+    assert issue(data.outage) in await harness.chunks()
+    body = json.dumps(
+        {
+            "action": "remove",
+            "type": "Issue",
+            "data": {"id": data.outage["id"]},
+            "webhookTimestamp": int(time.time() * 1000),
+        }
+    ).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    transport = httpx.ASGITransport(app=harness.runtime.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        response = await client.post(
+            "/webhooks/linear", content=body, headers={"Linear-Signature": signature}
+        )
+    assert response.status_code == 202
+    engine = harness.runtime.engine
+    [(removed_id, _, _)] = engine.state.list_events("apps-console/documents.removed", 5)
+    [run] = await engine.wait_for_runs(removed_id)
+    run = await engine.wait_for_run(run.id)
+    assert run.output == {"documentsDeleted": 1, "chunksDeleted": run.output["chunksDeleted"]}
+    assert run.output["chunksDeleted"] >= 1
+    assert issue(data.outage) not in await harness.chunks()
+    document = harness.document(issue(data.outage))
+    assert document is not None and document.status == "deleted"

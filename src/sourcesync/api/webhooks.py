@@ -33,7 +33,7 @@ from sourcesync.connectors.linear import (
 from sourcesync.connectors.linear import (
     parse_webhook as parse_linear_webhook,
 )
-from sourcesync.events import SourceChanged
+from sourcesync.events import DocumentsRemoved, SourceChanged
 from sourcesync.workflows.services import Services
 
 log = logging.getLogger("sourcesync.webhooks")
@@ -126,6 +126,19 @@ def create_webhook_router(services: Services, client: inngest.Inngest) -> APIRou
             if delivery.type not in LINEAR_TYPES:
                 continue
             event_id = f"linear:{delivery.entity_id}:{delivery.delivered_at.isoformat()}"
+            if delivery.deleted_ids:
+                removed = DocumentsRemoved(
+                    workspace_id=source.workspace_id,
+                    source_id=source.id,
+                    document_ids=list(delivery.deleted_ids),
+                )
+                await client.send(
+                    inngest.Event(
+                        id=f"{event_id}:removed:{source.id}",
+                        name=removed.name,
+                        data=removed.to_data(),
+                    )
+                )
             await announce(source, f"{event_id}:{source.id}")
             accepted.append(source.name)
         return JSONResponse({"accepted": accepted}, status_code=202)

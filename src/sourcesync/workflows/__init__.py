@@ -12,6 +12,7 @@ import inngest
 from . import (
     docs_batch_coordinator,
     documents_process,
+    documents_removed,
     file_source_sync,
     files_batch_processor,
     linear_sync,
@@ -47,6 +48,7 @@ def create_functions(client: inngest.Inngest, services: Services) -> list[innges
         process,
         source_connected.create(client, services),
         source_changed.create(client, services),
+        documents_removed.create(client, services),
         sync_cancelled.create(client, services),
     ]
 
