@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import json
@@ -13,8 +14,10 @@ import httpx
 import pytest
 
 from sourcesync import actions
+from sourcesync.connectors.github import GitHubFileSource
 from sourcesync.documents import github_file_id
 from sourcesync.embeddings import LocalEmbedder
+from sourcesync.workflows import sources as workflow_sources
 from tests.fakes.github import FakeGitHub, GitRepo
 
 from .conftest import Harness, running_harness
@@ -168,3 +171,43 @@ async def test_a_bad_token_fails_the_job_naming_what_to_fix(
     outcome = await gh_harness.sync("widgets")
     assert outcome.completed["status"] == "failed"
     assert TOKEN_ENV in str(outcome.completed["error"])
+
+
+async def test_truncated_trees_and_the_compare_cap_still_sync_every_change(
+    gh_harness: Harness, repo: GitRepo, github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    github.truncate_trees_over = 2
+    github.compare_cap = 1  # GitHub's 300, scaled down with the connector's own limit:
+    capped = functools.partial(GitHubFileSource, compare_files_cap=1)
+    monkeypatch.setattr(workflow_sources, "GitHubFileSource", capped)
+    first = await gh_harness.sync("widgets")
+    assert first.completed["metrics"]["filesProcessed"] == 4
+    assert github.tree_requests(recursive=False) > 0, "the truncated tree was not walked"
+
+    repo.write({"notes.txt": "Moved to Friday.\n", "docs/more.md": "# More\n\nAnother page.\n"})
+    repo.remove("README.md")
+    repo.commit("three changes, over the compare cap")
+    second = await gh_harness.sync("widgets")
+    metrics = second.completed["metrics"]
+    assert (metrics["filesProcessed"], metrics["filesDeleted"]) == (2, 1)
+    assert doc_id("README.md") not in await gh_harness.chunks()
+
+
+async def test_a_force_push_falls_back_to_a_full_sync(
+    gh_harness: Harness, repo: GitRepo, github: FakeGitHub
+) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    repo.write({"notes.txt": "A commit that will be rewritten away.\n"})
+    repo.commit("doomed")
+    await gh_harness.sync("widgets")
+    repo.reset_hard(base)
+    repo.write({"docs/guide.md": "# Guide\n\nRewritten guide.\n"})
+    repo.commit("rewritten")
+    repo.drop_unreachable()
+
+    outcome = await gh_harness.sync("widgets")
+    metrics = outcome.completed["metrics"]
+    assert outcome.completed["status"] == "completed"
+    # notes.txt is back to its first content and the guide changed: both re-embedded.
+    assert metrics["filesProcessed"] == 2
+    assert metrics["filesSkipped"] == 3  # README.md, src/core.py unchanged; logo.png binary
