@@ -54,9 +54,14 @@ def plain_download_loop(github: FakeGitHub, head: str, paths: list[str]) -> floa
     return time.perf_counter() - started
 
 
-async def pipeline(root: Path, github: FakeGitHub) -> tuple[float, dict[str, object]]:
+async def pipeline(
+    root: Path, github: FakeGitHub, **options: object
+) -> tuple[float, dict[str, object]]:
     settings = Settings(
-        home=root / "home", github_api_url=github.api_url, github_raw_url=github.raw_url
+        home=root / "home",
+        github_api_url=github.api_url,
+        github_raw_url=github.raw_url,
+        **options,  # type: ignore[arg-type]
     )
     services = Services.from_settings(settings)
     services.embedder = NoopEmbedder()

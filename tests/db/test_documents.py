@@ -18,8 +18,8 @@ from sourcesync.db import (
     get_documents,
     list_document_ids,
     list_failures,
-    mark_document_processed,
     mark_documents_deleted,
+    mark_documents_processed,
     put_document_content,
     record_document_failure,
     upsert_documents,
@@ -103,7 +103,7 @@ def test_only_changed_content_needs_embedding_again(
     workspace = source.workspace_id
     with sessions.begin() as session:
         upsert_documents(session, workspace, [_file(source, README, "h1", content="v1")])
-        mark_document_processed(session, workspace, README, embedded_hash="h1", chunk_count=3)
+        mark_documents_processed(session, workspace, [(README, "h1", 3)])
     processed = _one(sessions, workspace, README)
     assert (processed.status, processed.embedded_hash, processed.chunk_count) == (
         DocumentStatus.PROCESSED,

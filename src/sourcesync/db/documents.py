@@ -167,24 +167,27 @@ def list_document_ids_to_embed(session: Session, workspace_id: str, source_id: s
     )
 
 
-def mark_document_processed(
-    session: Session,
-    workspace_id: str,
-    document_id: str,
-    *,
-    embedded_hash: str,
-    chunk_count: int,
+def mark_documents_processed(
+    session: Session, workspace_id: str, embedded: Sequence[tuple[str, str, int]]
 ) -> None:
-    """Record that the vectors of the content with ``embedded_hash`` are in the store."""
+    """Record that the vectors of each document's content are in the store, in one
+    statement: ``(document id, embedded hash, chunk count)`` each."""
+    if not embedded:
+        return
+    now = utcnow()
     session.execute(
-        update(Document)
-        .where(Document.workspace_id == workspace_id, Document.id == document_id)
-        .values(
-            status=DocumentStatus.PROCESSED,
-            embedded_hash=embedded_hash,
-            chunk_count=chunk_count,
-            updated_at=utcnow(),
-        )
+        update(Document),
+        [
+            {
+                "workspace_id": workspace_id,
+                "id": document_id,
+                "status": DocumentStatus.PROCESSED,
+                "embedded_hash": embedded_hash,
+                "chunk_count": chunk_count,
+                "updated_at": now,
+            }
+            for document_id, embedded_hash, chunk_count in embedded
+        ],
     )
 
 

@@ -205,14 +205,11 @@ def _record(item: _Prepared, chunk: Chunk, vector: list[float]) -> ChunkRecord:
 
 def _mark_processed(services: Services, workspace_id: str, items: list[_Prepared]) -> None:
     with services.transaction() as session:
-        for item in items:
-            db.mark_document_processed(
-                session,
-                workspace_id,
-                item.document.id,
-                embedded_hash=item.document.content_hash or "",
-                chunk_count=len(item.chunks),
-            )
+        db.mark_documents_processed(
+            session,
+            workspace_id,
+            [(i.document.id, i.document.content_hash or "", len(i.chunks)) for i in items],
+        )
 
 
 def _record_failure(
