@@ -1,5 +1,6 @@
-"""How connector errors reach the runtime: rate limits retry when the source says, a
-misconfigured source fails at once, anything else is retried with backoff."""
+"""How connector errors reach the runtime: rate limits and outages retry when the source
+says, errors the source will repeat (bad configuration, refused requests) fail at once, and
+anything unexpected is retried with backoff."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 
 import inngest
 
-from sourcesync.connectors.errors import SourceConfigError, SourceUnavailableError
+from sourcesync.connectors.errors import ConnectorError, SourceUnavailableError
 
 DEFAULT_RETRY_AFTER = datetime.timedelta(seconds=30)
 
@@ -26,5 +27,6 @@ def source_errors() -> Iterator[None]:
             else DEFAULT_RETRY_AFTER
         )
         raise inngest.RetryAfterError(str(exc), wait) from exc
-    except SourceConfigError as exc:
+    except ConnectorError as exc:
+        # Misconfiguration, or a request the source refuses as such: it would fail again.
         raise inngest.NonRetriableError(str(exc)) from exc
