@@ -31,7 +31,7 @@ demo: $(STAMP)
 		|| $(BIN)/sourcesync sources add git . --name sourcesync
 	$(BIN)/sourcesync sync sourcesync
 	$(BIN)/sourcesync search "what happens to a run when the engine is killed" -k 3
-	$(BIN)/sourcesync search "how are files split into chunks for embedding" -k 3
+	$(BIN)/sourcesync search "chunking markdown by headings and code by top-level blocks" -k 3
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py
