@@ -535,6 +535,11 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
         app = runtime.app
         log.info("embedded engine running", extra={"engine_url": runtime.engine.url})
     else:
+        if not (os.environ.get("INNGEST_DEV") or os.environ.get("INNGEST_SIGNING_KEY")):
+            raise fail(
+                "--engine inngest needs INNGEST_SIGNING_KEY (and INNGEST_EVENT_KEY) for Inngest "
+                "Cloud or a self-hosted server, or INNGEST_DEV=http://HOST:8288 for a dev server"
+            )
         app = create_app(services, create_client())
         log.info(
             "serving for Inngest",

@@ -1,0 +1,105 @@
+"""`sourcesync serve --engine inngest`: the app served for an Inngest server, here a
+standalone engine in another process, reached only over HTTP, as Inngest would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from sourcesync.cli import app as cli_app
+from tests.ports import free_port
+
+from .conftest import Repo
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            if process.poll() is not None:
+                raise AssertionError(f"the process serving {url} exited") from None
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_serve_for_inngest_needs_inngest_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("INNGEST_DEV", "INNGEST_SIGNING_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli_app, ["serve", "--engine", "inngest"])
+    assert result.exit_code == 2
+    assert "INNGEST_SIGNING_KEY" in result.output and "INNGEST_DEV" in result.output
+
+
+@pytest.mark.slow
+def test_a_sync_runs_on_a_separate_inngest_compatible_server(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.write("README.md", "# Harbor\n\nThe harbor master schedules every ferry.\n")
+    repo.commit("initial")
+    engine_port, api_port = free_port(), free_port()
+    env = os.environ | {
+        "SOURCESYNC_HOME": str(tmp_path / "home"),
+        "INNGEST_DEV": f"http://127.0.0.1:{engine_port}",
+        "HF_HUB_OFFLINE": "1",
+    }
+    cli = [sys.executable, "-m", "sourcesync.cli"]
+    subprocess.run(
+        [*cli, "sources", "add", "git", str(repo.path), "--name", "harbor"],
+        env=env,
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    log = (tmp_path / "processes.log").open("ab")
+    engine_state = str(tmp_path / "inngest-server.db")
+    for command in (
+        [*cli, "engine", "--port", str(engine_port), "--state", engine_state],
+        [*cli, "serve", "--engine", "inngest", "--port", str(api_port)],
+    ):
+        processes.append(subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=log))
+    wait_for(f"http://127.0.0.1:{engine_port}/health", processes[0])
+    wait_for(f"http://127.0.0.1:{api_port}/api/jobs", processes[1])
+
+    sync = httpx.put(f"http://127.0.0.1:{api_port}/api/inngest", timeout=30)
+    assert sync.status_code == 200, sync.text
+    functions = httpx.get(f"http://127.0.0.1:{engine_port}/v0/functions").json()["data"]
+    assert {f["id"] for f in functions} >= {"sourcesync-sync-orchestrator", "sourcesync-git-sync"}
+
+    job_id = httpx.post(
+        f"http://127.0.0.1:{api_port}/api/sync", json={"source": "harbor"}, timeout=10
+    ).json()["jobId"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        job = httpx.get(f"http://127.0.0.1:{api_port}/api/jobs/{job_id}", timeout=10).json()
+        if job["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    assert job["status"] == "completed", job
+    assert job["metrics"]["filesProcessed"] == 1
+    hits = httpx.get(
+        f"http://127.0.0.1:{api_port}/api/search", params={"q": "ferry schedule"}, timeout=30
+    ).json()
+    assert hits[0]["location"] == "README.md"
