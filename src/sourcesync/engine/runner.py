@@ -25,12 +25,21 @@ import httpx
 from croniter import croniter
 
 from . import expressions
-from .app_calls import AppCaller, AppResponse
-from .durations import parse_duration_ms, parse_timestamp_ms
+from .app_calls import AppCaller
+from .clock import now_ms
+from .durations import parse_duration_ms
 from .errors import RegistrationError
 from .function_config import FunctionConfig, parse_function_config
 from .ids import new_ulid
 from .intake import validate_events
+from .responses import (
+    Outcome,
+    error_of,
+    function_error,
+    parse_response,
+    plain_error,
+    sleep_until,
+)
 from .state import QueueItem, RunRow, StateStore, dumps
 
 log = logging.getLogger("sourcesync.engine")
@@ -49,10 +58,6 @@ CANCELLED_EVENT = "inngest/function.cancelled"
 CRON_EVENT = "inngest/scheduled.timer"
 _PENDING = frozenset({"planned", "sleeping", "waiting", "invoking"})
 _SCHEDULING_OPS = frozenset({"StepPlanned", "Sleep", "WaitForEvent", "InvokeFunction"})
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass
@@ -77,17 +82,6 @@ class _Function:
     @property
     def id(self) -> str:
         return self.config.id
-
-
-@dataclass
-class _Outcome:
-    """What one app call produced, before it is applied to state."""
-
-    status: int
-    body: Any = None
-    no_retry: bool = False
-    retry_at: int | None = None
-    transport_error: str | None = None
 
 
 @dataclass
@@ -502,7 +496,7 @@ class Engine:
                 memo = (
                     {"data": output}
                     if status == "Completed"
-                    else {"error": _error_of(error, status)}
+                    else {"error": error_of(error, status)}
                 )
                 outcome_status = "completed" if status == "Completed" else "failed"
                 self._memoize(parent, run.parent_step_id, memo, outcome_status, now, effects)
@@ -512,7 +506,7 @@ class Engine:
         if status == "Completed":
             internal.append({"name": FINISHED_EVENT, "data": {**data, "result": output}})
         elif status == "Failed":
-            failure = {**data, "error": _error_of(error, status)}
+            failure = {**data, "error": error_of(error, status)}
             internal.append({"name": FAILED_EVENT, "data": failure})
             internal.append({"name": FINISHED_EVENT, "data": failure})
         else:
@@ -632,7 +626,7 @@ class Engine:
         fn = self._functions.get(run.function_id)
         try:
             if fn is None:
-                outcome = _Outcome(
+                outcome = Outcome(
                     status=0,
                     no_retry=True,
                     transport_error=f"function {run.function_id} is no longer registered",
@@ -712,13 +706,13 @@ class Engine:
         query["stepId"] = step_id or "step"
         return urlunsplit(parts._replace(query=urlencode(query)))
 
-    async def _call(self, item: QueueItem, run: RunRow, fn: _Function) -> _Outcome:
+    async def _call(self, item: QueueItem, run: RunRow, fn: _Function) -> Outcome:
         body = self._request_body(item, run, fn)
         started = time.perf_counter()
         try:
             response = await self._caller.post(self._call_url(fn, item.step_id), body)
         except httpx.HTTPError as exc:
-            return _Outcome(status=0, transport_error=f"could not reach the app: {exc!r}")
+            return Outcome(status=0, transport_error=f"could not reach the app: {exc!r}")
         log.debug(
             "app called",
             extra={
@@ -728,14 +722,14 @@ class Engine:
                 "ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
-        return _parse_response(response)
+        return parse_response(response)
 
     def _apply(
         self,
         item: QueueItem,
         run: RunRow,
         fn: _Function | None,
-        outcome: _Outcome,
+        outcome: Outcome,
         effects: _Effects,
     ) -> None:
         now = now_ms()
@@ -750,7 +744,7 @@ class Engine:
         if outcome.status == 206 and isinstance(outcome.body, list):
             self._apply_ops(item, run, fn, outcome.body, now, effects)
             return
-        error = _function_error(outcome)
+        error = function_error(outcome)
         retries = fn.config.retries if fn else 0
         if outcome.no_retry or item.attempt >= retries:
             self._finish(run, "Failed", None, error, now, effects)
@@ -784,7 +778,7 @@ class Engine:
         race = False
         for op in ops:
             if not isinstance(op, dict) or not isinstance(op.get("id"), str):
-                self._finish(run, "Failed", None, _plain_error("malformed step op"), now, effects)
+                self._finish(run, "Failed", None, plain_error("malformed step op"), now, effects)
                 return
             step_id: str = op["id"]
             kind = op.get("op")
@@ -826,7 +820,7 @@ class Engine:
                     priority_ms=run.priority_ms,
                 )
             elif kind in ("StepError", "StepFailed"):
-                memo = {"error": op.get("error") or _plain_error("step failed")}
+                memo = {"error": op.get("error") or plain_error("step failed")}
                 if not self._memoize_new(run, step_id, name, kind, memo, now, effects, "failed"):
                     return
                 progressed = True
@@ -838,7 +832,7 @@ class Engine:
                     run.id, "call", now, step_id=step_id, priority_ms=run.priority_ms
                 )
             elif kind == "Sleep":
-                until = _sleep_until(op, now)
+                until = sleep_until(op, now)
                 self.state.upsert_step(
                     run.id,
                     step_id,
@@ -863,7 +857,7 @@ class Engine:
                 )
                 self._invoke(run, step_id, opts, now, effects)
             elif kind == "AIGateway":
-                error = _plain_error(
+                error = plain_error(
                     "step.ai is not supported by the embedded engine; call the model inside "
                     "step.run instead, or run this function on Inngest",
                     name="NotSupportedError",
@@ -874,7 +868,7 @@ class Engine:
                 progressed = True
             else:
                 message = f"unknown step op {kind!r} from the SDK"
-                self._finish(run, "Failed", None, _plain_error(message), now, effects)
+                self._finish(run, "Failed", None, plain_error(message), now, effects)
                 return
         if progressed and (race or not self.state.has_pending_calls(run.id)):
             self.state.enqueue(run.id, "call", now, priority_ms=run.priority_ms)
@@ -939,7 +933,7 @@ class Engine:
         target_id = str(opts.get("function_id", ""))
         target = self._functions.get(target_id)
         if target is None:
-            error = _plain_error(f"function {target_id!r} is not registered", name="Error")
+            error = plain_error(f"function {target_id!r} is not registered", name="Error")
             self._memoize(run, step_id, {"error": error}, "failed", now, effects)
             return
         payload: dict[str, Any] = opts["payload"] if isinstance(opts.get("payload"), dict) else {}
@@ -965,7 +959,7 @@ class Engine:
         self.state.insert_event(internal_id, validated, now)
         child = self._create_run(target, [internal_id], now, effects, parent=(run.id, step_id))
         if child is None:
-            error = _plain_error(f"invoking {target_id!r} was skipped by its flow control")
+            error = plain_error(f"invoking {target_id!r} was skipped by its flow control")
             self._memoize(run, step_id, {"error": error}, "failed", now, effects)
             return
         if opts.get("timeout"):
@@ -977,9 +971,7 @@ class Engine:
             f"limits: {MAX_STEPS_PER_RUN:,} steps per run, 4 MiB per step output, "
             "32 MiB of state per run"
         )
-        error = _plain_error(
-            f"run exceeded a limit: {detail} ({limits})", name="LimitExceededError"
-        )
+        error = plain_error(f"run exceeded a limit: {detail} ({limits})", name="LimitExceededError")
         log.warning("run exceeded a limit", extra={"run_id": run.id, "detail": detail})
         self._finish(run, "Failed", None, error, now, effects)
 
@@ -1046,68 +1038,3 @@ class Engine:
             "queue_depth": self.state.queue_depth(),
             "in_flight": self._in_flight,
         }
-
-
-def _parse_response(response: AppResponse) -> _Outcome:
-    try:
-        body = json.loads(response.body) if response.body else None
-    except ValueError:
-        body = {"message": response.body[:500].decode(errors="replace"), "name": "Error"}
-    headers = {k.lower(): v for k, v in response.headers.items()}
-    retry_at = None
-    if "retry-after" in headers:
-        retry_at = _retry_after(headers["retry-after"])
-    return _Outcome(
-        status=response.status,
-        body=body,
-        no_retry=headers.get("x-inngest-no-retry") == "true",
-        retry_at=retry_at,
-    )
-
-
-def _retry_after(value: str) -> int | None:
-    value = value.strip()
-    if value.isdigit():
-        return now_ms() + int(value) * 1000
-    try:
-        return parse_timestamp_ms(value)
-    except ValueError:
-        return None
-
-
-def _sleep_until(op: dict[str, Any], now: int) -> int:
-    opts = op.get("opts") or {}
-    if isinstance(opts, dict) and opts.get("duration"):
-        return now + parse_duration_ms(str(opts["duration"]))
-    try:
-        return parse_timestamp_ms(str(op.get("name")))
-    except ValueError:
-        return now
-
-
-def _plain_error(message: str, name: str = "Error") -> dict[str, Any]:
-    return {"name": name, "message": message, "stack": None}
-
-
-def _error_of(error: Any, status: str) -> dict[str, Any]:
-    if isinstance(error, dict) and "message" in error:
-        return {
-            "name": error.get("name") or "Error",
-            "message": error.get("message"),
-            "stack": error.get("stack"),
-        }
-    return _plain_error(f"run {status.lower()}")
-
-
-def _function_error(outcome: _Outcome) -> dict[str, Any]:
-    if outcome.transport_error:
-        return _plain_error(outcome.transport_error, name="TransportError")
-    body = outcome.body
-    if isinstance(body, dict) and "message" in body:
-        return {
-            "code": body.get("code"),
-            "name": body.get("name") or "Error",
-            "message": body.get("message"),
-            "stack": body.get("stack"),
-        }
-    return _plain_error(f"the app answered HTTP {outcome.status}: {str(body)[:500]}")
