@@ -7,11 +7,8 @@ message names the bad field, and nothing of that request is stored or triggered.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -20,21 +17,9 @@ import pytest
 
 from sourcesync.engine import Engine
 
-from .conftest import make_client, serve
+from .conftest import make_client, poll, serve
 
 EVENT_PATH = "/e/test-key"
-
-
-async def poll(probe: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
-    """Call ``probe`` until it returns something truthy (generous timeout, no timing asserts)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def stored_events(http: httpx.AsyncClient, name: str | None = None) -> list[dict[str, Any]]:

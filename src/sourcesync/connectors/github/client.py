@@ -13,13 +13,12 @@ import functools
 import ssl
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from ..errors import ConnectorError, SourceConfigError, SourceUnavailableError
+from ..retry_after import retry_after_seconds
 from .auth import GitHubApp, PersonalToken
 from .errors import GitHubNotFoundError
 from .settings import (
@@ -191,28 +190,11 @@ class GitHubClient:
 
     def _retry_after(self, headers: httpx.Headers) -> float | None:
         """Seconds until GitHub accepts requests again: Retry-After, else X-RateLimit-Reset."""
-        seconds = _retry_after_header(headers.get("Retry-After"), self._clock())
+        seconds = retry_after_seconds(headers.get("Retry-After"), self._clock())
         reset = headers.get("X-RateLimit-Reset")
         if seconds is None and reset is not None and reset.isdigit():
             seconds = int(reset) - self._clock()
         return None if seconds is None else max(MIN_RETRY_AFTER_S, seconds)
-
-
-def _retry_after_header(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds, given either as a number or as an HTTP date."""
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp() - now
 
 
 def _github_message(response: httpx.Response) -> str:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
 from ..errors import SourceConfigError, SourceUnavailableError
+from ..retry_after import retry_after_seconds
 from .errors import LinearAPIError
 from .settings import DEFAULT_TOKEN_ENV, LINEAR_API_URL, LinearSettings, TokenKind
 
@@ -121,7 +121,9 @@ class LinearClient:
         if status >= 500:
             raise SourceUnavailableError(
                 f"Linear answered HTTP {status}",
-                retry_after_s=_retry_after(response.headers.get("Retry-After"), self._clock()),
+                retry_after_s=retry_after_seconds(
+                    response.headers.get("Retry-After"), self._clock()
+                ),
             )
         data = body.get("data") if isinstance(body, dict) else None
         if not response.is_success or not isinstance(data, dict):
@@ -143,7 +145,9 @@ class LinearClient:
         if response.status_code >= 500:
             raise SourceUnavailableError(
                 f"Linear answered HTTP {response.status_code}: {message}",
-                retry_after_s=_retry_after(response.headers.get("Retry-After"), self._clock()),
+                retry_after_s=retry_after_seconds(
+                    response.headers.get("Retry-After"), self._clock()
+                ),
             )
         raise LinearAPIError(
             f"Linear rejected the request: {message}",
@@ -161,7 +165,7 @@ class LinearClient:
     def _rate_limited(self, response: httpx.Response, message: str) -> SourceUnavailableError:
         retry_after_s = _reset_after(response.headers, self._clock())
         if retry_after_s is None:
-            retry_after_s = _retry_after(response.headers.get("Retry-After"), self._clock())
+            retry_after_s = retry_after_seconds(response.headers.get("Retry-After"), self._clock())
         return SourceUnavailableError(f"Linear rate limit: {message}", retry_after_s=retry_after_s)
 
 
@@ -190,17 +194,3 @@ def _reset_after(headers: httpx.Headers, now: float) -> float | None:
     exhausted_resets = [reset for exhausted, reset in resets if exhausted]
     reset_at = max(exhausted_resets or [reset for _, reset in resets])
     return max(0.0, reset_at - now)
-
-
-def _retry_after(value: str | None, now: float) -> float | None:
-    """Parse Retry-After, given either as seconds or as an HTTP date."""
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-    except (TypeError, ValueError):
-        return None
