@@ -16,6 +16,7 @@ from .durations import parse_duration_ms
 from .errors import RegistrationError
 
 DEFAULT_RETRIES = 4
+MAX_RATE_LIMIT_MS = 24 * 3_600_000
 
 
 class _Strict(pydantic.BaseModel):
@@ -188,6 +189,8 @@ def _check_values(config: FunctionConfig) -> None:
                 parse_duration_ms(value)
             except ValueError as exc:
                 raise fail(option, str(exc)) from exc
+    if config.rate_limit and parse_duration_ms(config.rate_limit.period) > MAX_RATE_LIMIT_MS:
+        raise fail("rateLimit.period", "at most 24h, as on Inngest")
     expressions_by_option: dict[str, str | None] = {
         "idempotency": config.idempotency,
         "debounce.key": config.debounce.key if config.debounce else None,

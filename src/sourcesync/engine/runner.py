@@ -49,6 +49,7 @@ MAX_STEP_OUTPUT_BYTES = 4 * 1024 * 1024
 MAX_RUN_STATE_BYTES = 32 * 1024 * 1024
 USE_API_THRESHOLD_BYTES = 4 * 1024 * 1024
 IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000
+PRUNE_INTERVAL_MS = 60_000
 FINAL_STATUSES = frozenset({"Completed", "Failed", "Cancelled"})
 
 INVOKED_EVENT = "inngest/function.invoked"
@@ -126,6 +127,7 @@ class Engine:
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._key_counts: dict[str, int] = defaultdict(int)
+        self._pruned_at = 0
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -569,6 +571,10 @@ class Engine:
     def _fire_timers(self, now: int) -> None:
         effects = _Effects()
         with self.state.transaction():
+            if now - self._pruned_at > PRUNE_INTERVAL_MS:
+                # Rate-limit and idempotency marks matter for 24 hours at most.
+                self.state.prune_marks(now - IDEMPOTENCY_WINDOW_MS)
+                self._pruned_at = now
             for fn_id, key, internal_id in self.state.due_debounces(now):
                 self.state.delete_debounce(fn_id, key)
                 if fn_id in self._functions:

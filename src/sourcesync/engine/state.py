@@ -235,9 +235,6 @@ class StateStore:
 
     # -- events ---------------------------------------------------------------
 
-    def event_exists(self, event_id: str) -> bool:
-        return self._one("SELECT 1 FROM events WHERE id = ?", (event_id,)) is not None
-
     def insert_event(self, internal_id: str, event: dict[str, Any], now: int) -> None:
         self._db.execute(
             "INSERT INTO events(internal_id, id, name, body, received_at) VALUES (?,?,?,?,?)",
@@ -412,9 +409,6 @@ class StateStore:
         )
         row = self._one("SELECT state_bytes FROM runs WHERE id = ?", (run_id,))
         return int(row[0]) if row else 0
-
-    def count_runs_by_status(self) -> dict[str, int]:
-        return {r[0]: r[1] for r in self._all("SELECT status, count(*) FROM runs GROUP BY status")}
 
     # -- steps ----------------------------------------------------------------
 
