@@ -32,6 +32,12 @@ errors = Console(stderr=True, soft_wrap=True)
 DEFAULT_ENGINE_URL = "http://127.0.0.1:8288"
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 EXIT_CODES = {"completed": 0, "completed_with_errors": 1}
+STATUS_COLOURS = {
+    "completed": "green",
+    "completed_with_errors": "yellow",
+    "running": "cyan",
+    "queued": "cyan",
+}
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -374,7 +380,7 @@ async def _watch(services: Any, job_id: str, *, quiet: bool) -> dict[str, Any]:
 
 
 def _print_job(view: dict[str, Any]) -> None:
-    colour = {"completed": "green", "completed_with_errors": "yellow"}.get(view["status"], "red")
+    colour = STATUS_COLOURS.get(view["status"], "red")
     console.print(
         f"Job [bold]{view['jobId']}[/bold] ({view['source']}, {view['mode']}): "
         f"[{colour}]{view['status']}[/{colour}] in {(view['durationMs'] or 0) / 1000:.1f} s"
@@ -416,33 +422,20 @@ def jobs(
     if as_json:
         print_json(views)
         return
-    table = Table(
-        "job",
-        "source",
-        "status",
-        "mode",
-        "processed",
-        "failed",
-        "skipped",
-        "deleted",
-        "embeddings",
-        "duration",
-    )
+    if not views:
+        console.print("No jobs yet: `sourcesync sync SOURCE` runs one.")
     for v in views:
         m = v["metrics"]
-        table.add_row(
-            v["jobId"],
-            v["source"],
-            v["status"],
-            v["mode"],
-            str(m["filesProcessed"]),
-            str(m["filesFailed"]),
-            str(m["filesSkipped"]),
-            str(m["filesDeleted"]),
-            str(m["embeddingsCreated"]),
-            f"{(v['durationMs'] or 0) / 1000:.1f} s" if v["durationMs"] is not None else "-",
+        colour = STATUS_COLOURS.get(v["status"], "red")
+        took = "" if v["durationMs"] is None else f"  {v['durationMs'] / 1000:.1f} s"
+        when = v["createdAt"][:16].replace("T", " ")
+        console.print(f"[bold]{v['jobId']}[/bold]  [{colour}]{v['status']}[/{colour}]{took}")
+        console.print(f"    [dim]{v['source']}, {v['mode']}, {v['trigger']}, {when}[/dim]")
+        console.print(
+            f"    files {m['filesProcessed']} processed · {m['filesFailed']} failed · "
+            f"{m['filesSkipped']} skipped · {m['filesDeleted']} deleted · "
+            f"{m['embeddingsCreated']} chunks"
         )
-    console.print(table)
 
 
 @app.command()
