@@ -4,7 +4,8 @@
 
 Prints the API calls the listing takes, and files/s of listing + download + transform +
 orchestration (engine, SQLite, LanceDB) beside a plain download loop of the same files
-(the floor), as a ratio.
+(the floor), as a ratio. The fake GitHub runs in a process of its own, as GitHub would:
+in this process it would share the interpreter lock with whatever it is compared with.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,24 +48,17 @@ def build(path: Path, files: int) -> GitRepo:
     return repo
 
 
-def plain_download_loop(github: FakeGitHub, head: str, paths: list[str]) -> float:
+def plain_download_loop(raw_url: str, head: str, paths: list[str]) -> float:
     started = time.perf_counter()
     with httpx.Client(headers={"Authorization": f"token {TOKEN}"}) as client:
         for path in paths:
-            response = client.get(f"{github.raw_url}/octo/widgets/{head}/{path}")
+            response = client.get(f"{raw_url}/octo/widgets/{head}/{path}")
             response.raise_for_status()
     return time.perf_counter() - started
 
 
-async def pipeline(
-    root: Path, github: FakeGitHub, **options: object
-) -> tuple[float, dict[str, object]]:
-    settings = Settings(
-        home=root / "home",
-        github_api_url=github.api_url,
-        github_raw_url=github.raw_url,
-        **options,  # type: ignore[arg-type]
-    )
+async def pipeline(root: Path, api_url: str, raw_url: str) -> tuple[float, dict[str, object]]:
+    settings = Settings(home=root / "home", github_api_url=api_url, github_raw_url=raw_url)
     services = Services.from_settings(settings)
     services.embedder = NoopEmbedder()
     runtime = EmbeddedRuntime(services)
@@ -81,28 +77,56 @@ async def pipeline(
         await runtime.stop()
 
 
+class RemoteFake:
+    """The fake GitHub served by another process, as GitHub would be."""
+
+    def __init__(self, repo: GitRepo) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(repo.path)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        self.api_url, self.raw_url = self.process.stdout.readline().split()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def serve_fake(path: str) -> None:
+    """The ``--serve`` side: run the fake until terminated, printing where it listens."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    with FakeGitHub(GitRepo(Path(path)), token=TOKEN) as github:
+        print(github.api_url, github.raw_url, flush=True)
+        signal.sigwait({signal.SIGTERM})
+
+
+def listing_calls(repo: GitRepo) -> tuple[dict[str, int], str, list[str]]:
+    """API calls of one full listing, by endpoint, with the head and the listed paths."""
+    with FakeGitHub(repo, token=TOKEN) as github:
+        client = GitHubClient(
+            "octo/widgets",
+            auth=PersonalToken(TOKEN_ENV),
+            api_url=github.api_url,
+            raw_url=github.raw_url,
+        )
+        source = GitHubFileSource(client=client)
+        plan = source.plan(None, True)
+        source.close()
+        return dict(github.counts), plan.head, [ref.path for ref in plan.files]
+
+
 def main(files: int) -> None:
     os.environ[TOKEN_ENV] = TOKEN
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         repo = build(root / "widgets", files)
-        with FakeGitHub(repo, token=TOKEN) as github:
-            client = GitHubClient(
-                "octo/widgets",
-                auth=PersonalToken(TOKEN_ENV),
-                api_url=github.api_url,
-                raw_url=github.raw_url,
-            )
-            source = GitHubFileSource(client=client)
-            before = dict(github.counts)
-            plan = source.plan(None, True)
-            calls = {
-                k: v - before.get(k, 0) for k, v in github.counts.items() if v - before.get(k, 0)
-            }
-            source.close()
-            paths = [ref.path for ref in plan.files]
-            floor_s = plain_download_loop(github, plan.head, paths)
-            sync_s, view = asyncio.run(pipeline(root, github))
+        calls, head, paths = listing_calls(repo)
+        github = RemoteFake(repo)
+        try:
+            floor_s = plain_download_loop(github.raw_url, head, paths)
+            sync_s, view = asyncio.run(pipeline(root, github.api_url, github.raw_url))
+        finally:
+            github.stop()
     metrics = view["metrics"]
     assert view["status"] == "completed", view
     print(f"files: {files}; API calls of the listing, by endpoint: {calls}")
@@ -115,4 +139,9 @@ def main(files: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=10_000)
-    main(parser.parse_args().files)
+    parser.add_argument("--serve", metavar="REPO", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve:
+        serve_fake(arguments.serve)
+    else:
+        main(arguments.files)

@@ -15,13 +15,17 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 
-def create_db_engine(url: str | URL = DEFAULT_DATABASE_URL, *, echo: bool = False) -> Engine:
+def create_db_engine(
+    url: str | URL = DEFAULT_DATABASE_URL, *, echo: bool = False, read_only: bool = False
+) -> Engine:
     """Create an engine for ``url``; for a SQLite file, create its directory first.
 
     SQLite connections run in WAL mode with a busy timeout and enforced foreign keys, and
     every transaction starts with ``BEGIN IMMEDIATE``: it takes the write lock up front, so
     concurrent writers queue on the busy timeout instead of failing with "database is locked"
-    when a read-then-write transaction tries to upgrade its lock.
+    when a read-then-write transaction tries to upgrade its lock. A ``read_only`` engine is
+    for transactions that never write: they begin deferred and, under WAL, read a snapshot
+    without waiting for (or holding up) any writer.
     """
     parsed = make_url(url)
     dialect = parsed.get_backend_name()
@@ -30,7 +34,7 @@ def create_db_engine(url: str | URL = DEFAULT_DATABASE_URL, *, echo: bool = Fals
     if dialect == "sqlite":
         _create_sqlite_directory(parsed)
         engine = create_engine(parsed, echo=echo)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, begin="BEGIN" if read_only else "BEGIN IMMEDIATE")
         return engine
     return create_engine(parsed, echo=echo, pool_pre_ping=True)
 
@@ -47,7 +51,7 @@ def _create_sqlite_directory(url: URL) -> None:
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy: pysqlite would otherwise BEGIN (deferred)
@@ -64,4 +68,4 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)

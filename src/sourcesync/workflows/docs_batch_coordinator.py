@@ -64,32 +64,37 @@ def create(
             totals["failed"] += done.failed
             totals["embeddings"] += done.embeddings
 
-        def record() -> int:
-            with services.transaction() as session:
-                db.record_batch_outcome(
-                    session,
-                    request.job_id,
-                    db.BatchKind.DOCUMENTS,
-                    request.batch_index,
-                    processed=totals["processed"],
-                    failed=totals["failed"],
-                    embeddings=totals["embeddings"],
-                )
-                progress = db.job_progress(session, request.job_id)
-            return progress.files.batches_pending + progress.documents.batches_pending
+        async def record_and_report() -> None:
+            def record() -> int:
+                with services.transaction() as session:
+                    db.record_batch_outcome(
+                        session,
+                        request.job_id,
+                        db.BatchKind.DOCUMENTS,
+                        request.batch_index,
+                        processed=totals["processed"],
+                        failed=totals["failed"],
+                        embeddings=totals["embeddings"],
+                    )
+                    progress = db.job_progress(session, request.job_id)
+                return progress.files.batches_pending + progress.documents.batches_pending
 
-        remaining = await ctx.step.run("record-outcome", services.in_thread, record)
-        completed = DocsBatchCompleted(
-            job_id=request.job_id,
-            batch_index=request.batch_index,
-            documents_processed=totals["processed"],
-            documents_failed=totals["failed"],
-            embeddings_created=totals["embeddings"],
-            remaining=remaining,
-        )
-        await ctx.step.send_event(
-            "report-completion", inngest.Event(name=completed.name, data=completed.to_data())
-        )
+            completed = DocsBatchCompleted(
+                job_id=request.job_id,
+                batch_index=request.batch_index,
+                documents_processed=totals["processed"],
+                documents_failed=totals["failed"],
+                embeddings_created=totals["embeddings"],
+                remaining=await services.in_thread(record),
+            )
+            # Recording is idempotent and the event's id is the batch's: a repeated step
+            # counts once and sends nothing new.
+            event_id = f"{request.job_id}:documents:{request.batch_index}:done"
+            await client.send(
+                inngest.Event(id=event_id, name=completed.name, data=completed.to_data())
+            )
+
+        await ctx.step.run("record-outcome", record_and_report)
         return DocumentsProcessed(function="docs-batch-coordinator", **totals).to_data()
 
     return docs_batch_coordinator

@@ -35,7 +35,7 @@ def _prepare(
     embedder = services.embedder
     ready: list[_Prepared] = []
     failed = 0
-    with services.transaction() as session:
+    with services.reading() as session:
         documents = [
             d
             for d in db.get_documents(session, workspace_id, document_ids)

@@ -32,7 +32,7 @@ async def wait_for_batches(
     outcome (documents batches are registered as files batches finish)."""
 
     def read() -> dict[str, int]:
-        with services.transaction() as session:
+        with services.reading() as session:
             progress = db.job_progress(session, job_id)
         return {
             "filesPending": progress.files.batches_pending,

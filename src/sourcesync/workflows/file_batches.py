@@ -35,7 +35,7 @@ def plan_file_sync(
     services: Services, *, job_id: str, workspace_id: str, source_id: str, full: bool
 ) -> dict[str, Any]:
     """List what to sync, split it into batches stored with the job; return a summary."""
-    with services.transaction() as session:
+    with services.reading() as session:
         source = db.require_source(session, workspace_id, source_id)
         cursor = dict(source.cursor or {})
         connector = open_file_source(source, services.settings)
@@ -44,7 +44,7 @@ def plan_file_sync(
     items: list[dict[str, Any]] = [ref.to_json() for ref in plan.files]
     items += [{"path": path, "delete": True} for path in plan.deleted_paths]
     if plan.full:
-        with services.transaction() as session:
+        with services.reading() as session:
             known = set(db.list_document_ids(session, workspace_id, source_id))
         listed = {connector.document_id(ref.path) for ref in plan.files}
         items += [{"document_id": doc_id, "delete": True} for doc_id in sorted(known - listed)]
@@ -67,7 +67,7 @@ def plan_file_sync(
 def process_file_batch(services: Services, event: FilesBatchProcess) -> BatchResult:
     """Fetch, classify and store one batch of files; collect what needs embedding."""
     result = BatchResult()
-    with services.transaction() as session:
+    with services.reading() as session:
         items = db.batch_items(session, event.job_id, db.BatchKind.FILES, event.batch_index)
         source = db.require_source(session, event.workspace_id, event.source_id)
         connector = open_file_source(source, services.settings)

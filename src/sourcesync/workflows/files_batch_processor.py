@@ -16,7 +16,7 @@ from sourcesync.events import (
     FilesBatchProcessed,
 )
 
-from .file_batches import process_file_batch
+from .file_batches import BatchResult, process_file_batch
 from .services import Services
 from .source_errors import source_errors
 from .validation import parse_event
@@ -45,17 +45,16 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                 await services.vectors.delete_documents(
                     request.namespace, request.workspace_id, result.deleted_ids
                 )
-            return {
-                "processed": result.processed,
-                "failed": result.failed,
-                "skipped": result.skipped,
-                "deleted": result.deleted,
-                "toEmbed": result.to_embed,
-            }
+            remaining = await services.in_thread(record, result)
+            await hand_off(result.to_embed, remaining)
+            return FilesBatchProcessed(
+                processed=result.processed,
+                failed=result.failed,
+                skipped=result.skipped,
+                deleted=result.deleted,
+            ).to_data()
 
-        outcome = await ctx.step.run("process-files", process)
-
-        def record() -> int:
+        def record(result: BatchResult) -> int:
             # The documents batch is registered in the same transaction that completes this
             # files batch, so the job never looks finished while its documents are pending.
             with services.transaction() as session:
@@ -63,7 +62,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                     session,
                     request.job_id,
                     db.BatchKind.DOCUMENTS,
-                    [len(outcome["toEmbed"])],
+                    [len(result.to_embed)],
                     first_index=request.batch_index,
                 )
                 db.record_batch_outcome(
@@ -71,38 +70,38 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                     request.job_id,
                     db.BatchKind.FILES,
                     request.batch_index,
-                    processed=outcome["processed"],
-                    failed=outcome["failed"],
-                    skipped=outcome["skipped"],
-                    deleted=outcome["deleted"],
+                    processed=result.processed,
+                    failed=result.failed,
+                    skipped=result.skipped,
+                    deleted=result.deleted,
                 )
                 progress = db.job_progress(session, request.job_id)
             return progress.files.batches_pending
 
-        remaining = await ctx.step.run("record-outcome", services.in_thread, record)
-        documents = DocsBatchTrigger(
-            job_id=request.job_id,
-            workspace_id=request.workspace_id,
-            source_id=request.source_id,
-            namespace=request.namespace,
-            batch_index=request.batch_index,
-            document_ids=outcome["toEmbed"],
-        )
-        completed = FilesBatchCompleted(
-            job_id=request.job_id, batch_index=request.batch_index, remaining=remaining
-        )
-        await ctx.step.send_event(
-            "hand-off",
-            [
-                inngest.Event(name=documents.name, data=documents.to_data()),
-                inngest.Event(name=completed.name, data=completed.to_data()),
-            ],
-        )
-        return FilesBatchProcessed(
-            processed=outcome["processed"],
-            failed=outcome["failed"],
-            skipped=outcome["skipped"],
-            deleted=outcome["deleted"],
-        ).to_data()
+        async def hand_off(to_embed: list[str], remaining: int) -> None:
+            # Ids derived from the batch make a repeated step send nothing new: the runtime
+            # drops an event whose id it has seen (the embedded engine and Inngest alike).
+            documents = DocsBatchTrigger(
+                job_id=request.job_id,
+                workspace_id=request.workspace_id,
+                source_id=request.source_id,
+                namespace=request.namespace,
+                batch_index=request.batch_index,
+                document_ids=to_embed,
+            )
+            completed = FilesBatchCompleted(
+                job_id=request.job_id, batch_index=request.batch_index, remaining=remaining
+            )
+            key = f"{request.job_id}:files:{request.batch_index}"
+            await client.send(
+                [
+                    inngest.Event(id=f"{key}:docs", name=documents.name, data=documents.to_data()),
+                    inngest.Event(id=f"{key}:done", name=completed.name, data=completed.to_data()),
+                ]
+            )
+
+        # One step: processing, recording and handing off are each idempotent, so a retry
+        # of the whole step after a crash counts and sends everything exactly once.
+        return await ctx.step.run("process-files", process)
 
     return files_batch_processor

@@ -29,6 +29,7 @@ class Services:
     sessions: sessionmaker[Session]
     vectors: VectorStore
     embedder: Embedder
+    read_sessions: sessionmaker[Session]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -41,12 +42,19 @@ class Services:
             sessions=create_session_factory(create_db_engine(url)),
             vectors=LanceDBVectorStore(settings.resolved_vector_store),
             embedder=create_embedder(settings),
+            read_sessions=create_session_factory(create_db_engine(url, read_only=True)),
         )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together (or not at all)."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only: it never waits for the writers' lock."""
+        with self.read_sessions() as session, session.begin():
             yield session
 
     async def in_thread(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
