@@ -44,48 +44,53 @@ def upsert_documents(
     more than once, the last one wins.
     """
     latest = {document.id: document for document in documents}
+    if not latest:
+        return
     now = utcnow()
-    for chunk in _chunked(latest.values()):
-        rows = [
-            {
-                "workspace_id": workspace_id,
-                "id": document.id,
-                "source_id": document.source_id,
-                "title": document.title,
-                "url": document.url,
-                "path": document.path,
-                "status": DocumentStatus.PENDING,
-                "content_hash": document.content_hash,
-                "metadata": dict(document.metadata),
-                "size": document.size,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for document in chunk
-        ]
-        insert = upsert_into(session, Document).values(rows)
-        new = insert.excluded
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[Document.workspace_id, Document.id],
-                set_={
-                    "source_id": new.source_id,
-                    "title": new.title,
-                    "url": new.url,
-                    "path": new.path,
-                    "content_hash": new.content_hash,
-                    "metadata": new["metadata"],
-                    "size": new.size,
-                    "updated_at": new.updated_at,
-                    "status": case(
-                        (Document.embedded_hash == new.content_hash, DocumentStatus.PROCESSED),
-                        else_=DocumentStatus.PENDING,
-                    ),
-                },
-            )
-        )
-        contents = {doc.id: doc.content for doc in chunk if doc.content is not None}
-        _put_contents(session, workspace_id, contents)
+    # Keys are the model's attribute names (``meta`` holds the ``metadata`` column): a list
+    # of parameter sets makes this an ORM bulk upsert, compiled once and cached, where a
+    # multi-row VALUES would be compiled anew for every batch.
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "id": document.id,
+            "source_id": document.source_id,
+            "title": document.title,
+            "url": document.url,
+            "path": document.path,
+            "status": DocumentStatus.PENDING,
+            "content_hash": document.content_hash,
+            "meta": dict(document.metadata),
+            "size": document.size,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for document in latest.values()
+    ]
+    insert = upsert_into(session, Document)
+    new = insert.excluded
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[Document.workspace_id, Document.id],
+            set_={
+                "source_id": new.source_id,
+                "title": new.title,
+                "url": new.url,
+                "path": new.path,
+                "content_hash": new.content_hash,
+                "metadata": new["metadata"],
+                "size": new.size,
+                "updated_at": new.updated_at,
+                "status": case(
+                    (Document.embedded_hash == new.content_hash, DocumentStatus.PROCESSED),
+                    else_=DocumentStatus.PENDING,
+                ),
+            },
+        ),
+        rows,
+    )
+    contents = {doc.id: doc.content for doc in latest.values() if doc.content is not None}
+    _put_contents(session, workspace_id, contents)
 
 
 def put_document_content(
@@ -227,7 +232,12 @@ def _put_contents(session: Session, workspace_id: str, contents: Mapping[str, st
     if not contents:
         return
     now = utcnow()
-    insert = upsert_into(session, DocumentContent).values(
+    insert = upsert_into(session, DocumentContent)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[DocumentContent.workspace_id, DocumentContent.document_id],
+            set_={"content": insert.excluded.content, "updated_at": insert.excluded.updated_at},
+        ),
         [
             {
                 "workspace_id": workspace_id,
@@ -236,13 +246,7 @@ def _put_contents(session: Session, workspace_id: str, contents: Mapping[str, st
                 "updated_at": now,
             }
             for document_id, content in contents.items()
-        ]
-    )
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[DocumentContent.workspace_id, DocumentContent.document_id],
-            set_={"content": insert.excluded.content, "updated_at": insert.excluded.updated_at},
-        )
+        ],
     )
 
 
