@@ -13,6 +13,7 @@ from sourcesync.db import (
     Source,
     SourceType,
     add_source,
+    document_statuses,
     ensure_workspace,
     get_document_content,
     get_documents,
@@ -127,6 +128,9 @@ def test_only_changed_content_needs_embedding_again(
     )
     with sessions() as session:
         assert get_document_content(session, workspace, README) == "v2"
+        assert document_statuses(session, workspace, [README, "unknown"]) == {
+            README: DocumentStatus.PENDING
+        }
 
 
 def test_the_last_duplicate_in_one_upsert_wins(

@@ -12,6 +12,7 @@ Every query function takes a ``Session`` and runs in the caller's transaction::
 from sourcesync.db.document_failures import list_failures, record_document_failure
 from sourcesync.db.documents import (
     DocumentUpsert,
+    document_statuses,
     get_document_content,
     get_document_contents,
     get_documents,
@@ -124,6 +125,7 @@ __all__ = [
     "create_db_engine",
     "create_job",
     "create_session_factory",
+    "document_statuses",
     "ensure_default_workspace",
     "ensure_store",
     "ensure_workspace",

@@ -139,6 +139,21 @@ def get_documents(
     return [found[document_id] for document_id in ids if document_id in found]
 
 
+def document_statuses(
+    session: Session, workspace_id: str, document_ids: Iterable[str]
+) -> dict[str, DocumentStatus]:
+    """The status of each known document, by id (no ORM objects: a hot path of syncs)."""
+    statuses: dict[str, DocumentStatus] = {}
+    for chunk in _chunked(list(dict.fromkeys(document_ids))):
+        rows = session.execute(
+            select(Document.id, Document.status).where(
+                Document.workspace_id == workspace_id, Document.id.in_(chunk)
+            )
+        )
+        statuses.update((row[0], row[1]) for row in rows)
+    return statuses
+
+
 def list_document_ids(session: Session, workspace_id: str, source_id: str) -> list[str]:
     """Ids of the source's documents not yet deleted, sorted.
 

@@ -120,13 +120,13 @@ def process_file_batch(services: Services, event: FilesBatchProcess) -> BatchRes
         )
     with services.transaction() as session:
         db.upsert_documents(session, event.workspace_id, upserts)
-        stored = db.get_documents(session, event.workspace_id, [u.id for u in upserts])
-        for row in stored:
-            if row.status == db.DocumentStatus.PROCESSED:
+        statuses = db.document_statuses(session, event.workspace_id, [u.id for u in upserts])
+        for doc_id, status in statuses.items():
+            if status == db.DocumentStatus.PROCESSED:
                 result.skipped += 1
             else:
                 result.processed += 1
-                result.to_embed.append(row.id)
+                result.to_embed.append(doc_id)
         for doc_id, message in failures:
             db.record_document_failure(
                 session,

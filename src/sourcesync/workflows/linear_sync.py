@@ -53,8 +53,10 @@ def collect_linear(services: Services, request: SourceSyncTrigger) -> dict[str, 
             ]
             with services.transaction() as session:
                 db.upsert_documents(session, request.workspace_id, upserts)
-                rows = db.get_documents(session, request.workspace_id, [u.id for u in upserts])
-                unchanged += sum(row.status == db.DocumentStatus.PROCESSED for row in rows)
+                statuses = db.document_statuses(
+                    session, request.workspace_id, [u.id for u in upserts]
+                )
+                unchanged += sum(s == db.DocumentStatus.PROCESSED for s in statuses.values())
                 deleted += db.mark_documents_deleted(
                     session, request.workspace_id, batch.deleted_ids
                 )
