@@ -29,12 +29,9 @@ def test_every_event_of_the_flow_has_its_name() -> None:
         "apps-console/documents.process",
         "apps-console/source.connected",
     }
-    pairs = events.source_event_names()
-    assert pairs["github"] == (
-        "apps-console/github.sync.trigger",
-        "apps-console/github.sync.completed",
-    )
-    assert set(pairs) == {"git", "github", "linear", "vercel", "notion", "slack"}
+    assert events.SourceSyncTrigger.name_for("github") == "apps-console/github.sync.trigger"
+    assert events.SourceSyncCompleted.name_for("github") == "apps-console/github.sync.completed"
+    assert set(events.SOURCE_TYPES) == {"git", "github", "linear", "vercel", "notion", "slack"}
 
 
 def test_payloads_are_camel_case_on_the_wire() -> None:

@@ -198,14 +198,6 @@ class SourceSyncCompleted(EventData):
         return f"apps-console/{source_type}.sync.completed"
 
 
-def source_event_names() -> dict[str, tuple[str, str]]:
-    """``{source type: (trigger event, completed event)}`` for every source type."""
-    return {
-        source: (SourceSyncTrigger.name_for(source), SourceSyncCompleted.name_for(source))
-        for source in SOURCE_TYPES
-    }
-
-
 def validation_message(error: pydantic.ValidationError) -> str:
     """One line naming every bad field, for ``NonRetriableError``."""
     parts = []

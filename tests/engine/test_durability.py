@@ -13,14 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.ports import free_port
+from tests.processes import free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,7 +52,7 @@ class EngineProcess:
             stdout=subprocess.DEVNULL,
             stderr=(self.workdir / "engine.log").open("ab"),
         )
-        self.wait_until(self.ready, "the engine did not start")
+        wait_until(self.ready, "the engine did not start")
         return self.process
 
     def ready(self) -> bool:
@@ -80,15 +79,6 @@ class EngineProcess:
     def runs(self, event_id: str) -> list[dict[str, object]]:
         body = httpx.get(f"{self.url}/v1/events/{event_id}/runs", timeout=5).json()
         return list(body["data"])
-
-    @staticmethod
-    def wait_until(probe: object, message: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if probe():  # type: ignore[operator]
-                return
-            time.sleep(0.05)
-        raise AssertionError(message)
 
 
 @pytest.fixture
@@ -121,11 +111,11 @@ def test_sigkill_mid_run_resumes_without_rerunning_completed_steps(
         counts = _log_counts(engine_process.workdir)
         return sum(1 for (_, label), _n in counts.items() if label == "gate-start") == 3
 
-    engine_process.wait_until(all_at_gate, "runs did not reach the gate")
+    wait_until(all_at_gate, "runs did not reach the gate")
     engine_process.kill()
     (engine_process.workdir / "release").touch()
     engine_process.start()
-    engine_process.wait_until(
+    wait_until(
         lambda: _all_completed(engine_process, event_ids), "runs did not complete after restart"
     )
 
@@ -148,13 +138,13 @@ def test_sleeps_and_waits_keep_their_deadlines_across_a_crash(
 ) -> None:
     engine_process.start()
     event_id = engine_process.send("crash/sleep")
-    engine_process.wait_until(
+    wait_until(
         lambda: _log_counts(engine_process.workdir)[_first_run_key(engine_process)] == 1,
         "the run did not start",
     )
     engine_process.kill()
     engine_process.start()
-    engine_process.wait_until(
+    wait_until(
         lambda: _all_completed(engine_process, [event_id]), "the sleeping run did not resume"
     )
     [run] = engine_process.runs(event_id)

@@ -310,6 +310,15 @@ async def test_a_repeated_id_within_one_list_triggers_one_run(
 # -- limits ------------------------------------------------------------------------------
 
 
+async def test_an_event_over_3_mib_is_refused(http: httpx.AsyncClient) -> None:
+    big = {"name": "t/big", "data": {"blob": "x" * (3 * 1024 * 1024)}}
+    response = await http.post(EVENT_PATH, json=[{"name": "t/small"}, big])
+    assert response.status_code == 400
+    assert "events[1].data" in response.json()["error"]
+    assert "3 MiB" in response.json()["error"]
+    assert await stored_events(http) == []
+
+
 async def test_more_than_5000_events_in_one_send_is_refused(http: httpx.AsyncClient) -> None:
     events = [{"name": "t/bulk", "data": {"i": i}} for i in range(5_001)]
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from sourcesync.engine import Engine
-from tests.ports import free_port
+from tests.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sourcesync.cli import app as cli_app
-from tests.ports import free_port
+from tests.processes import free_port
 
 from .conftest import Repo
 

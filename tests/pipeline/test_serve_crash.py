@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from sourcesync.embeddings import DEFAULT_LOCAL_MODEL_NAME
 from sourcesync.settings import Settings
 from sourcesync.stores import LanceDBVectorStore
 from sourcesync.workflows.store_ensure import namespace_for
-from tests.ports import free_port
+from tests.processes import free_port, wait_until
 
 from .conftest import Repo
 
@@ -59,7 +58,7 @@ class Server:
             stdout=log,
             stderr=log,
         )
-        self.wait(lambda: self.get("/api/jobs") is not None, "serve did not start")
+        wait_until(lambda: self.get("/api/jobs") is not None, "serve did not start")
 
     def get(self, path: str) -> object:
         try:
@@ -77,15 +76,6 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=20)
-
-    @staticmethod
-    def wait(probe: object, message: str, timeout: float = 240.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if probe():  # type: ignore[operator]
-                return
-            time.sleep(0.1)
-        raise AssertionError(message)
 
 
 @pytest.fixture
@@ -120,7 +110,7 @@ def test_a_sync_survives_sigkill_of_serve_with_exact_metrics(
         job = server.get(f"/api/jobs/{job_id}")
         return isinstance(job, dict) and job["batches"]["completed"] >= 3
 
-    server.wait(some_batches_done, "no batch finished")
+    wait_until(some_batches_done, "no batch finished", timeout=240)
     job = server.get(f"/api/jobs/{job_id}")
     assert isinstance(job, dict) and job["status"] == "running", "the sync ended before the kill"
     server.kill()
@@ -130,7 +120,7 @@ def test_a_sync_survives_sigkill_of_serve_with_exact_metrics(
         job = server.get(f"/api/jobs/{job_id}")
         return isinstance(job, dict) and job["status"] not in ("queued", "running")
 
-    server.wait(finished, "the sync did not finish after the restart")
+    wait_until(finished, "the sync did not finish after the restart", timeout=240)
     job = server.get(f"/api/jobs/{job_id}")
     assert isinstance(job, dict)
     server.stop()

@@ -26,7 +26,6 @@ from .errors import (
     EngineError,
     EventValidationError,
     ExpressionError,
-    LimitExceededError,
     RegistrationError,
     StateLockedError,
 )
@@ -39,7 +38,6 @@ __all__ = [
     "EngineError",
     "EventValidationError",
     "ExpressionError",
-    "LimitExceededError",
     "RegistrationError",
     "RunRow",
     "StateLockedError",

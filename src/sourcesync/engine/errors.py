@@ -28,7 +28,3 @@ class EventValidationError(EngineError):
 
 class ExpressionError(EngineError):
     """A CEL expression does not compile or does not evaluate."""
-
-
-class LimitExceededError(EngineError):
-    """A run went past one of the limits Inngest enforces (steps, output, state, events)."""

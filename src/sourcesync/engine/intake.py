@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .errors import EventValidationError
@@ -53,4 +54,9 @@ def _validate_one(event: Any, index: int, many: bool) -> dict[str, Any]:
         normalized["user"] = user
     if "v" in event and event["v"] is not None:
         normalized["v"] = str(event["v"])
+    size = len(json.dumps(normalized, separators=(",", ":")))
+    if size > MAX_EVENT_BYTES:
+        raise EventValidationError(
+            f"{where}data: the event is {size:,} bytes; the limit is 3 MiB per event"
+        )
     return normalized

@@ -72,7 +72,6 @@ class EngineConfig:
     retry_base_ms: int = 1_000
     retry_max_ms: int = 3_600_000
     max_in_flight: int = 64
-    serve_http: bool = True
 
 
 @dataclass
@@ -145,8 +144,7 @@ class Engine:
             log.info("resuming after restart", extra={"released_items": released})
         for fn_id, app_url, config, _ in self.store.functions():
             self._functions[fn_id] = _Function(FunctionConfig.model_validate_json(config), app_url)
-        if self.config.serve_http:
-            await self._start_http()
+        await self._start_http()
         self._loop_task = asyncio.create_task(self._run_scheduler(), name="engine-scheduler")
         log.info("engine started", extra={"url": self.url, "state": self.config.state_path})
 
