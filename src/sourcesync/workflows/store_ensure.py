@@ -33,7 +33,20 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         async def ensure() -> dict[str, Any]:
             embedder = services.embedder
             namespace = namespace_for(request.workspace_id, embedder.model_name)
-            dimension = await services.in_thread(lambda: embedder.dimension)
+
+            def known_dimension() -> int | None:
+                with services.reading() as session:
+                    for store in db.list_stores(session, request.workspace_id):
+                        if store.namespace == namespace:
+                            return store.dimension
+                return None
+
+            # A store made before already says its dimension: asking the model would load it
+            # (seconds on a CPU) even for a sync that ends up embedding nothing.
+            known = await services.in_thread(known_dimension)
+            dimension: int = (
+                known if known is not None else await services.in_thread(lambda: embedder.dimension)
+            )
 
             def record() -> None:
                 with services.transaction() as session:
