@@ -64,37 +64,36 @@ def create(
             totals["failed"] += done.failed
             totals["embeddings"] += done.embeddings
 
-        async def record_and_report() -> None:
-            def record() -> int:
-                with services.transaction() as session:
-                    db.record_batch_outcome(
-                        session,
-                        request.job_id,
-                        db.BatchKind.DOCUMENTS,
-                        request.batch_index,
-                        processed=totals["processed"],
-                        failed=totals["failed"],
-                        embeddings=totals["embeddings"],
-                    )
-                    progress = db.job_progress(session, request.job_id)
-                return progress.files.batches_pending + progress.documents.batches_pending
-
-            completed = DocsBatchCompleted(
-                job_id=request.job_id,
-                batch_index=request.batch_index,
-                documents_processed=totals["processed"],
-                documents_failed=totals["failed"],
-                embeddings_created=totals["embeddings"],
-                remaining=await services.in_thread(record),
-            )
-            # Recording is idempotent and the event's id is the batch's: a repeated step
-            # counts once and sends nothing new.
-            event_id = f"{request.job_id}:documents:{request.batch_index}:done"
-            await client.send(
-                inngest.Event(id=event_id, name=completed.name, data=completed.to_data())
-            )
-
-        await ctx.step.run("record-outcome", record_and_report)
+        # Not a step: this runs only in the call that finds every invoke done. Recording is
+        # idempotent and the event's id is the batch's, so a retried call counts once and
+        # sends nothing new; a step would only add one more call to the app.
+        remaining = await services.in_thread(_record, services, request, totals)
+        completed = DocsBatchCompleted(
+            job_id=request.job_id,
+            batch_index=request.batch_index,
+            documents_processed=totals["processed"],
+            documents_failed=totals["failed"],
+            embeddings_created=totals["embeddings"],
+            remaining=remaining,
+        )
+        event_id = f"{request.job_id}:documents:{request.batch_index}:done"
+        await client.send(inngest.Event(id=event_id, name=completed.name, data=completed.to_data()))
         return DocumentsProcessed(function="docs-batch-coordinator", **totals).to_data()
 
     return docs_batch_coordinator
+
+
+def _record(services: Services, request: DocsBatchTrigger, totals: dict[str, int]) -> int:
+    """Record the batch's outcome; return how many batches of the job are still pending."""
+    with services.transaction() as session:
+        db.record_batch_outcome(
+            session,
+            request.job_id,
+            db.BatchKind.DOCUMENTS,
+            request.batch_index,
+            processed=totals["processed"],
+            failed=totals["failed"],
+            embeddings=totals["embeddings"],
+        )
+        progress = db.job_progress(session, request.job_id)
+    return progress.files.batches_pending + progress.documents.batches_pending

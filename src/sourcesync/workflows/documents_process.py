@@ -25,21 +25,21 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
     async def documents_process(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(DocumentsProcess, ctx.event.data)
 
-        async def embed() -> dict[str, Any]:
-            result = await embed_documents(
-                services,
-                job_id=request.job_id,
-                workspace_id=request.workspace_id,
-                namespace=request.namespace,
-                document_ids=list(request.document_ids),
-            )
-            return DocumentsProcessed(
-                function="documents-process",
-                processed=result.processed,
-                failed=result.failed,
-                embeddings=result.embeddings,
-            ).to_data()
-
-        return await ctx.step.run("embed-and-store", embed)
+        # No step, as in files-batch-processor: the run is this one idempotent piece of
+        # work (vectors upserted by chunk id, rows marked processed), so a retried run is
+        # safe, and a step would only add a second call to the app.
+        result = await embed_documents(
+            services,
+            job_id=request.job_id,
+            workspace_id=request.workspace_id,
+            namespace=request.namespace,
+            document_ids=list(request.document_ids),
+        )
+        return DocumentsProcessed(
+            function="documents-process",
+            processed=result.processed,
+            failed=result.failed,
+            embeddings=result.embeddings,
+        ).to_data()
 
     return documents_process

@@ -36,72 +36,79 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         retries=3,
     )
     async def files_batch_processor(ctx: inngest.Context) -> dict[str, Any]:
+        # No step: the run is this one piece of work. Processing, recording and handing off
+        # are each idempotent, so a retried run counts and sends everything exactly once,
+        # and a step would only add a second call to the app to return its result.
         request = parse_event(FilesBatchProcess, ctx.event.data)
-
-        async def process() -> dict[str, Any]:
-            with source_errors():
-                result = await services.in_thread(process_file_batch, services, request)
-            if result.deleted_ids:
-                await services.vectors.delete_documents(
-                    request.namespace, request.workspace_id, result.deleted_ids
-                )
-            remaining = await services.in_thread(record, result)
-            await hand_off(result.to_embed, remaining)
-            return FilesBatchProcessed(
-                processed=result.processed,
-                failed=result.failed,
-                skipped=result.skipped,
-                deleted=result.deleted,
-            ).to_data()
-
-        def record(result: BatchResult) -> int:
-            # The documents batch is registered in the same transaction that completes this
-            # files batch, so the job never looks finished while its documents are pending.
-            with services.transaction() as session:
-                db.register_batches(
-                    session,
-                    request.job_id,
-                    db.BatchKind.DOCUMENTS,
-                    [len(result.to_embed)],
-                    first_index=request.batch_index,
-                )
-                db.record_batch_outcome(
-                    session,
-                    request.job_id,
-                    db.BatchKind.FILES,
-                    request.batch_index,
-                    processed=result.processed,
-                    failed=result.failed,
-                    skipped=result.skipped,
-                    deleted=result.deleted,
-                )
-                progress = db.job_progress(session, request.job_id)
-            return progress.files.batches_pending
-
-        async def hand_off(to_embed: list[str], remaining: int) -> None:
-            # Ids derived from the batch make a repeated step send nothing new: the runtime
-            # drops an event whose id it has seen (the embedded engine and Inngest alike).
-            documents = DocsBatchTrigger(
-                job_id=request.job_id,
-                workspace_id=request.workspace_id,
-                source_id=request.source_id,
-                namespace=request.namespace,
-                batch_index=request.batch_index,
-                document_ids=to_embed,
+        with source_errors():
+            result = await services.in_thread(process_file_batch, services, request)
+        if result.deleted_ids:
+            await services.vectors.delete_documents(
+                request.namespace, request.workspace_id, result.deleted_ids
             )
-            completed = FilesBatchCompleted(
-                job_id=request.job_id, batch_index=request.batch_index, remaining=remaining
-            )
-            key = f"{request.job_id}:files:{request.batch_index}"
-            await client.send(
-                [
-                    inngest.Event(id=f"{key}:docs", name=documents.name, data=documents.to_data()),
-                    inngest.Event(id=f"{key}:done", name=completed.name, data=completed.to_data()),
-                ]
-            )
-
-        # One step: processing, recording and handing off are each idempotent, so a retry
-        # of the whole step after a crash counts and sends everything exactly once.
-        return await ctx.step.run("process-files", process)
+        remaining = await services.in_thread(_record, services, request, result)
+        await _hand_off(client, request, result.to_embed, remaining)
+        return FilesBatchProcessed(
+            processed=result.processed,
+            failed=result.failed,
+            skipped=result.skipped,
+            deleted=result.deleted,
+        ).to_data()
 
     return files_batch_processor
+
+
+def _record(services: Services, request: FilesBatchProcess, result: BatchResult) -> int:
+    """Record the batch's outcome; return how many files batches of the job are pending.
+
+    The documents batch is registered in the same transaction that completes this files
+    batch, so the job never looks finished while its documents are pending.
+    """
+    with services.transaction() as session:
+        db.register_batches(
+            session,
+            request.job_id,
+            db.BatchKind.DOCUMENTS,
+            [len(result.to_embed)],
+            first_index=request.batch_index,
+        )
+        db.record_batch_outcome(
+            session,
+            request.job_id,
+            db.BatchKind.FILES,
+            request.batch_index,
+            processed=result.processed,
+            failed=result.failed,
+            skipped=result.skipped,
+            deleted=result.deleted,
+        )
+        progress = db.job_progress(session, request.job_id)
+    return progress.files.batches_pending
+
+
+async def _hand_off(
+    client: inngest.Inngest, request: FilesBatchProcess, to_embed: list[str], remaining: int
+) -> None:
+    """Send the documents batch and this batch's completion.
+
+    Ids derived from the batch make a repeated run send nothing new: the runtime drops an
+    event whose id it has seen (the embedded engine and Inngest alike).
+    """
+    documents = DocsBatchTrigger(
+        job_id=request.job_id,
+        workspace_id=request.workspace_id,
+        source_id=request.source_id,
+        namespace=request.namespace,
+        batch_index=request.batch_index,
+        document_ids=to_embed,
+    )
+    completed = FilesBatchCompleted(
+        job_id=request.job_id, batch_index=request.batch_index, remaining=remaining
+    )
+    key = f"{request.job_id}:files:{request.batch_index}"
+    await client.send(
+        [
+            inngest.Event(id=f"{key}:docs", name=documents.name, data=documents.to_data()),
+            inngest.Event(id=f"{key}:done", name=completed.name, data=completed.to_data()),
+        ]
+    )
