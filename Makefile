@@ -36,6 +36,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py
 	$(BIN)/python bench/pipeline_bench.py
+	$(BIN)/python bench/github_bench.py
 
 clean:
 	rm -rf $(VENV) .sourcesync .pytest_cache .mypy_cache .ruff_cache

@@ -1,11 +1,15 @@
 """A 10,000-file repository through the fake GitHub, embedding replaced by a no-op.
 
-    .venv/bin/python bench/github_bench.py [--files 10000]
+    .venv/bin/python bench/github_bench.py [--files 10000] [--rounds 3]
 
 Prints the API calls the listing takes, and files/s of listing + download + transform +
 orchestration (engine, SQLite, LanceDB) beside a plain download loop of the same files
 (the floor), as a ratio. The fake GitHub runs in a process of its own, as GitHub would:
 in this process it would share the interpreter lock with whatever it is compared with.
+
+Each round measures the floor and a full sync (into a fresh home) back to back, in
+alternating order, so that a machine that slows down or speeds up during the run weighs on
+both; the ratio reported is the median of the rounds'.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import asyncio
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,33 +120,54 @@ def listing_calls(repo: GitRepo) -> tuple[dict[str, int], str, list[str]]:
         return dict(github.counts), plan.head, [ref.path for ref in plan.files]
 
 
-def main(files: int) -> None:
+def measure_round(
+    root: Path, github: RemoteFake, head: str, paths: list[str], floor_first: bool
+) -> tuple[float, float, dict[str, object]]:
+    """One floor and one full sync, in the order asked: (floor s, sync s, the job's view)."""
+    floor_s = plain_download_loop(github.raw_url, head, paths) if floor_first else 0.0
+    sync_s, view = asyncio.run(pipeline(root, github.api_url, github.raw_url))
+    if not floor_first:
+        floor_s = plain_download_loop(github.raw_url, head, paths)
+    assert view["status"] == "completed", view
+    return floor_s, sync_s, view
+
+
+def main(files: int, rounds: int) -> None:
     os.environ[TOKEN_ENV] = TOKEN
+    ratios: list[float] = []
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         repo = build(root / "widgets", files)
         calls, head, paths = listing_calls(repo)
+        print(f"files: {files}; API calls of the listing, by endpoint: {calls}")
         github = RemoteFake(repo)
         try:
-            floor_s = plain_download_loop(github.raw_url, head, paths)
-            sync_s, view = asyncio.run(pipeline(root, github.api_url, github.raw_url))
+            for index in range(rounds):
+                floor_s, sync_s, view = measure_round(
+                    root / f"round-{index}", github, head, paths, floor_first=index % 2 == 0
+                )
+                ratios.append(floor_s / sync_s)
+                print(
+                    f"round {index + 1}: plain download loop (floor) {floor_s:6.2f} s "
+                    f"{files / floor_s:6.1f} files/s; full sync, no-op embedder {sync_s:6.2f} s "
+                    f"{files / sync_s:6.1f} files/s; ratio {ratios[-1]:.2f}",
+                    flush=True,
+                )
         finally:
             github.stop()
-    metrics = view["metrics"]
-    assert view["status"] == "completed", view
-    print(f"files: {files}; API calls of the listing, by endpoint: {calls}")
-    print(f"plain download loop (floor): {floor_s:7.2f} s  {files / floor_s:7.1f} files/s")
-    print(f"full sync, no-op embedder:   {sync_s:7.2f} s  {files / sync_s:7.1f} files/s")
-    print(f"sync / floor (files/s): {(files / sync_s) / (files / floor_s):.2f}")
-    print(f"metrics: {metrics}")
+    print(f"metrics of the last sync: {view['metrics']}")
+    print(f"sync / floor (files/s), median of {rounds} rounds: {statistics.median(ratios):.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--serve", metavar="REPO", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if arguments.serve:
         serve_fake(arguments.serve)
     else:
-        main(arguments.files)
+        main(arguments.files, arguments.rounds)
