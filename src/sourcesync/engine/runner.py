@@ -126,6 +126,11 @@ class Engine:
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._key_counts: dict[str, int] = defaultdict(int)
+        # Concurrency keys of runs with queued calls: a run's keys never change, and a
+        # scheduler pass that finds its key full skips its calls without reading the run
+        # (hundreds of queued batches behind a limit of 10 would otherwise be read on
+        # every pass).
+        self._run_keys: dict[str, list[tuple[str, int]]] = {}
         self._pruned_at = 0
 
     # -- lifecycle --------------------------------------------------------------
@@ -479,6 +484,7 @@ class Engine:
         now: int,
         effects: _Effects,
     ) -> bool:
+        self._run_keys.pop(run.id, None)
         if not self.state.finish_run(run.id, status, output, error, now):
             return False
         self.state.bump(f"runs_{status.lower()}")
@@ -548,11 +554,18 @@ class Engine:
                 continue
             if self._in_flight >= self.config.max_in_flight:
                 return True
+            keys = self._run_keys.get(item.run_id)
+            if keys is not None and any(self._key_counts[k] >= limit for k, limit in keys):
+                blocked = True
+                continue
             run = self.state.get_run(item.run_id)
             if run is None or run.status in FINAL_STATUSES:
                 self.state.complete_item(item.id)
+                self._run_keys.pop(item.run_id, None)
                 continue
-            keys = [(str(k), int(limit)) for k, limit in run.concurrency_keys]
+            if keys is None:
+                keys = [(str(k), int(limit)) for k, limit in run.concurrency_keys]
+                self._run_keys[run.id] = keys
             if any(self._key_counts[k] >= limit for k, limit in keys):
                 blocked = True
                 continue
