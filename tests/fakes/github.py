@@ -231,6 +231,11 @@ class FakeGitHub:
         """
         self._app = _App(app_id, public_key, installation_id)
 
+    def revoke_installation_tokens(self) -> None:
+        """Refuse (401) every installation token issued so far, as after a suspension."""
+        with self._lock:
+            self._issued_tokens.clear()
+
     def tree_requests(self, *, recursive: bool) -> int:
         return sum(
             1

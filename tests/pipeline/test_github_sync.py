@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sourcesync import actions
 from sourcesync.connectors.github import GitHubFileSource
@@ -211,3 +213,42 @@ async def test_a_force_push_falls_back_to_a_full_sync(
     # notes.txt is back to its first content and the guide changed: both re-embedded.
     assert metrics["filesProcessed"] == 2
     assert metrics["filesSkipped"] == 3  # README.md, src/core.py unchanged; logo.png binary
+
+
+async def test_a_github_app_mints_one_installation_token_for_every_batch(
+    tmp_path: Path,
+    repo: GitRepo,
+    github: FakeGitHub,
+    local_embedder: LocalEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    monkeypatch.setenv("SOURCESYNC_TEST_GH_APP_KEY", pem)
+    github.token = None
+    github.install_app(app_id="5150", public_key=key.public_key(), installation_id=88)
+    repo.write({f"pkg/module_{i}.py": f"VALUE = {i}\n" for i in range(120)})
+    repo.commit("three batches of files")
+    async with running_harness(
+        tmp_path,
+        local_embedder,
+        github_api_url=github.api_url,
+        github_raw_url=github.raw_url,
+    ) as harness:
+        actions.add_github_source(
+            harness.services,
+            "octo/widgets",
+            app_id="5150",
+            private_key_env="SOURCESYNC_TEST_GH_APP_KEY",
+        )
+        outcome = await harness.sync("widgets")
+    assert outcome.completed["status"] == "completed"
+    assert outcome.completed["metrics"]["filesProcessed"] == 124
+    # Validation, planning and three files batches all read as the app: one lookup of the
+    # installation and one token, shared until it nears expiry.
+    assert github.counts["installation"] == 1
+    assert github.counts["access_token"] == 1

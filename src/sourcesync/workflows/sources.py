@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 from sourcesync.connectors.file_filters import FileFilter
@@ -26,17 +27,41 @@ def _filter(config: dict[str, Any]) -> FileFilter:
     )
 
 
-def _github_auth(config: dict[str, Any]) -> GitHubApp | PersonalToken | None:
+def _github_auth(config: dict[str, Any], api_url: str) -> GitHubApp | PersonalToken | None:
     if config.get("app_id"):
-        return GitHubApp(
-            app_id=config["app_id"],
-            private_key_env=config.get("private_key_env"),
-            private_key_file=config.get("private_key_file"),
-            installation_id=config.get("installation_id"),
+        return _github_app(
+            str(config["app_id"]),
+            config.get("private_key_env"),
+            config.get("private_key_file"),
+            config.get("installation_id"),
+            api_url,
         )
     if config.get("token_env"):
         return PersonalToken(config["token_env"])
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _github_app(
+    app_id: str,
+    private_key_env: str | None,
+    private_key_file: str | None,
+    installation_id: int | None,
+    api_url: str,
+) -> GitHubApp:
+    """One instance per app and GitHub host in this process, whichever batch asks.
+
+    The instance caches its installation tokens, so they are minted once and reused by
+    every batch until they near expiry, instead of once per batch. ``api_url`` only keys
+    the cache: installations belong to one GitHub host.
+    """
+    del api_url
+    return GitHubApp(
+        app_id=app_id,
+        private_key_env=private_key_env,
+        private_key_file=private_key_file,
+        installation_id=installation_id,
+    )
 
 
 def open_file_source(source: Source, settings: Settings) -> FileSource:
@@ -52,7 +77,7 @@ def open_file_source(source: Source, settings: Settings) -> FileSource:
     if source.type == "github":
         client = GitHubClient(
             config["repository"],
-            auth=_github_auth(config),
+            auth=_github_auth(config, settings.github_api_url),
             api_url=settings.github_api_url,
             raw_url=settings.github_raw_url,
         )

@@ -91,6 +91,21 @@ def test_a_token_close_to_expiry_is_replaced(
     assert app_github.counts["installation"] == 1  # the installation is remembered
 
 
+def test_a_refused_token_is_forgotten_and_the_next_request_mints_another(
+    app_github: FakeGitHub, make_client: Callable[..., GitHubClient], make_source: SourceFactory
+) -> None:
+    app = GitHubApp(app_id=APP_ID, private_key_env=KEY_ENV)
+    source = _app_source(make_client, make_source, app)
+    source.validate()
+    app_github.revoke_installation_tokens()
+
+    with pytest.raises(SourceConfigError, match=f"installation token of GitHub App {APP_ID}"):
+        source.validate()
+    source.validate()
+
+    assert app_github.counts["access_token"] == 2
+
+
 def test_a_configured_installation_needs_no_lookup(
     app_github: FakeGitHub, make_client: Callable[..., GitHubClient], make_source: SourceFactory
 ) -> None:

@@ -137,6 +137,11 @@ class GitHubApp:
             self._tokens[installation] = minted
             return minted.value
 
+    def discard(self, token: str) -> None:
+        """Forget ``token`` (GitHub refused it), so the next request mints a new one."""
+        with self._lock:
+            self._tokens = {i: t for i, t in self._tokens.items() if t.value != token}
+
     def _find_installation(self, repository: str, api: AppRequests, jwt: str) -> int:
         try:
             body = api.app_json(

@@ -177,6 +177,10 @@ class GitHubClient:
                 retry_after_s=self._retry_after(headers),
             )
         if status == 401:
+            if rejected is None and isinstance(self.auth, GitHubApp):
+                # An installation token (the app's own JWT requests give ``rejected``) that
+                # GitHub refuses would otherwise stay cached, and shared, until it expires.
+                self.auth.discard(_bearer(response.request.headers.get("Authorization")))
             if rejected is None:
                 rejected = (
                     self.auth.rejected()
@@ -195,6 +199,10 @@ class GitHubClient:
         if seconds is None and reset is not None and reset.isdigit():
             seconds = int(reset) - self._clock()
         return None if seconds is None else max(MIN_RETRY_AFTER_S, seconds)
+
+
+def _bearer(authorization: str | None) -> str:
+    return (authorization or "").removeprefix("Bearer ")
 
 
 def _github_message(response: httpx.Response) -> str:
