@@ -38,7 +38,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         )
 
         def status() -> str:
-            with services.transaction() as session:
+            with services.reading() as session:
                 return str(db.require_job(session, job_id).status)
 
         for round_index in range(60):

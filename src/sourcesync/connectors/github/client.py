@@ -177,11 +177,11 @@ class GitHubClient:
                 retry_after_s=self._retry_after(headers),
             )
         if status == 401:
-            if rejected is None and isinstance(self.auth, GitHubApp):
-                # An installation token (the app's own JWT requests give ``rejected``) that
-                # GitHub refuses would otherwise stay cached, and shared, until it expires.
-                self.auth.discard(_bearer(response.request.headers.get("Authorization")))
             if rejected is None:
+                if isinstance(self.auth, GitHubApp):
+                    # A refused installation token (the app's own JWT requests give
+                    # ``rejected``) would otherwise stay cached, and shared, until it expires.
+                    self.auth.discard(_bearer(response.request.headers.get("Authorization")))
                 rejected = (
                     self.auth.rejected()
                     if self.auth is not None
