@@ -69,7 +69,9 @@ async def pipeline(root: Path, api_url: str, raw_url: str) -> tuple[float, dict[
     runtime = EmbeddedRuntime(services)
     await runtime.start()
     try:
-        actions.add_github_source(services, "octo/widgets", token_env=TOKEN_ENV)
+        actions.add_source(
+            services, "github", {"repository": "octo/widgets", "token_env": TOKEN_ENV}
+        )
         job, event = actions.queue_sync(services, "widgets", full=True, trigger="cli")
         started = time.perf_counter()
         await runtime.send(event.name, event.to_data())
@@ -114,7 +116,7 @@ def listing_calls(repo: GitRepo) -> tuple[dict[str, int], str, list[str]]:
             api_url=github.api_url,
             raw_url=github.raw_url,
         )
-        source = GitHubFileSource(client=client)
+        source = GitHubFileSource(client=client, workspace_id="bench", source_id="bench")
         plan = source.plan(None, True)
         source.close()
         return dict(github.counts), plan.head, [ref.path for ref in plan.files]

@@ -125,9 +125,7 @@ async def main(files: int) -> None:
         services = Services.from_settings(Settings(home=root / "home"))
         runtime = EmbeddedRuntime(services)
         await runtime.start()
-        actions.add_git_source(
-            services, root / "repo", name="bench", branch=None, include=[], exclude=[]
-        )
+        actions.add_source(services, "git", {"path": str(root / "repo")}, name="bench")
         await services.embedder.embed(["warm up the model"])
 
         full_s, full = await timed_sync(services, runtime, full=True)

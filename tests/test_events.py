@@ -31,7 +31,7 @@ def test_every_event_of_the_flow_has_its_name() -> None:
     }
     assert events.SourceSyncTrigger.name_for("github") == "apps-console/github.sync.trigger"
     assert events.SourceSyncCompleted.name_for("github") == "apps-console/github.sync.completed"
-    assert set(events.SOURCE_TYPES) == {"git", "github", "linear", "vercel", "notion", "slack"}
+    assert events.SchedulesCheck.name == "apps-console/schedules.check"
 
 
 def test_payloads_are_camel_case_on_the_wire() -> None:
@@ -49,7 +49,7 @@ def test_payloads_are_camel_case_on_the_wire() -> None:
 
 def test_the_validation_message_names_every_bad_field() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
-        events.SyncRequested.model_validate({"sourceId": "", "sourceType": "svn", "extra": 1})
+        events.SyncRequested.model_validate({"sourceId": "", "sourceType": "SVN!", "extra": 1})
     message = events.validation_message(caught.value)
     for field in ("workspaceId", "sourceId", "sourceType", "extra"):
         assert field in message

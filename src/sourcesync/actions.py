@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from sourcesync import db
-from sourcesync.events import SyncRequested
+from sourcesync.connectors.registry import get_spec
+from sourcesync.db.column_types import utcnow
+from sourcesync.events import SourceConnected, SyncRequested
 from sourcesync.stores import SearchHit
 from sourcesync.workflows.metrics import job_metrics
+from sourcesync.workflows.schedules import next_run, validate_schedule
 from sourcesync.workflows.services import Services
+from sourcesync.workflows.sources import validate_source
 from sourcesync.workflows.store_ensure import namespace_for
 
 SNIPPET_CHARS = 240
@@ -23,103 +28,133 @@ def workspace_id(services: Services) -> str:
         return db.ensure_workspace(session, name, workspace_id=name).id
 
 
-def add_git_source(
+def add_source(
     services: Services,
-    path: Path,
+    source_type: str,
+    config: Mapping[str, Any],
     *,
-    name: str | None,
-    branch: str | None,
-    include: list[str],
-    exclude: list[str],
+    name: str | None = None,
+    schedule: str | None = None,
+    validate: bool = True,
 ) -> db.Source:
-    """Register a local repository (checked to be one) as a source."""
-    from sourcesync.connectors.git import GitRepository
+    """Register a source of a registered type once its connector has read it.
 
-    repository = GitRepository(path.resolve())
-    repository.validate(branch)
-    config: dict[str, Any] = {"path": str(path.resolve())}
-    if branch:
-        config["branch"] = branch
-    if include:
-        config["include"] = include
-    if exclude:
-        config["exclude"] = exclude
+    ``config`` is checked against the type's ``Config`` (``pydantic.ValidationError``
+    names the bad fields); the connector then checks access (``SourceConfigError`` says
+    what to fix). ``schedule`` (``1h``, or a cron expression) runs incremental syncs.
+    """
+    spec = get_spec(source_type)
+    parsed = spec.parse_config(config)
+    stored = parsed.model_dump(mode="json", exclude_none=True)
+    when = validate_schedule(schedule) if schedule else None
+    workspace = workspace_id(services)
+    name = name or spec.default_name(parsed)
+    if validate:
+        probe = db.Source(
+            id="probe", workspace_id=workspace, name=name, type=spec.type, config=stored
+        )
+        validate_source(probe, services.settings)
     with services.transaction() as session:
         return db.add_source(
             session,
-            workspace_id(services),
-            name=name or path.resolve().name,
-            type=db.SourceType.GIT,
-            config=config,
+            workspace,
+            name=name,
+            type=spec.type,
+            config=stored,
+            schedule=when,
+            next_sync_at=next_run(when, utcnow()) if when else None,
         )
 
 
-def _add_validated_source(
-    services: Services, *, name: str, type: db.SourceType, config: dict[str, Any]
-) -> db.Source:
-    """Add a source once its connector has read it successfully (token, repo, teams)."""
-    from sourcesync.workflows.sources import validate_source
-
-    workspace = workspace_id(services)
-    probe = db.Source(id="probe", workspace_id=workspace, name=name, type=type, config=config)
-    validate_source(probe, services.settings)
-    with services.transaction() as session:
-        return db.add_source(session, workspace, name=name, type=type, config=config)
+class SourceBusyError(Exception):
+    """The source has a sync queued or running."""
 
 
-def add_github_source(
-    services: Services,
-    repository: str,
-    *,
-    name: str | None = None,
-    branch: str | None = None,
-    token_env: str | None = None,
-    app_id: str | None = None,
-    private_key_file: str | None = None,
-    private_key_env: str | None = None,
-    installation_id: int | None = None,
-    webhook_secret_env: str | None = None,
-    include: list[str] | None = None,
-    exclude: list[str] | None = None,
-) -> db.Source:
-    """Register a GitHub repository; credentials are named (env var, key file), never stored."""
-    config: dict[str, Any] = {"repository": repository}
-    optional = {
-        "branch": branch,
-        "token_env": token_env,
-        "app_id": app_id,
-        "private_key_file": private_key_file,
-        "private_key_env": private_key_env,
-        "installation_id": installation_id,
-        "webhook_secret_env": webhook_secret_env,
-        "include": include,
-        "exclude": exclude,
+async def remove_source(services: Services, source_ref: str, *, force: bool = False) -> db.Source:
+    """Remove a source: its documents, their content and vectors go; its jobs stay.
+
+    A source with a sync queued or running is refused (``SourceBusyError``) unless
+    ``force``, which cancels those jobs first.
+    """
+    ws = await services.in_thread(workspace_id, services)
+
+    def remove() -> tuple[db.Source, list[str]]:
+        with services.transaction() as session:
+            source = db.require_source(session, ws, source_ref)
+            active = db.active_jobs(session, source.id)
+            if active and not force:
+                raise SourceBusyError(
+                    f"source {source.name!r} has a sync in progress (job {active[0].id}); "
+                    "wait for it, or remove with --force to cancel it"
+                )
+            for job in active:
+                db.mark_job_finished(
+                    session, job.id, db.JobStatus.CANCELLED, error="the source was removed"
+                )
+            return source, db.remove_source(session, source)
+
+    source, document_ids = await services.in_thread(remove)
+    for store in await services.in_thread(_stores, services, ws):
+        with contextlib.suppress(LookupError):
+            await services.vectors.delete_documents(store, ws, document_ids)
+    return source
+
+
+def _stores(services: Services, ws: str) -> list[str]:
+    with services.reading() as session:
+        return [store.namespace for store in db.list_stores(session, ws)]
+
+
+def source_view(services: Services, source: db.Source) -> dict[str, Any]:
+    """A source as users see it: config (names of secrets, never values), cursor, schedule
+    and its last job."""
+    with services.reading() as session:
+        jobs = db.list_jobs(session, source.workspace_id, source_id=source.id, limit=1)
+        documents = db.count_documents(session, source.workspace_id, source.id)
+    spec = get_spec(source.type)
+    try:
+        location = spec.location(spec.parse_config(source.config))
+    except ValueError:
+        location = "(configuration unreadable)"
+    return {
+        "id": source.id,
+        "name": source.name,
+        "type": source.type,
+        "location": location,
+        "config": source.config,
+        "cursor": source.cursor,
+        "schedule": source.schedule,
+        "nextSyncAt": source.next_sync_at.isoformat() if source.next_sync_at else None,
+        "lastSyncedAt": source.last_synced_at.isoformat() if source.last_synced_at else None,
+        "documents": documents,
+        "lastJob": next(
+            (
+                {"jobId": j.id, "status": str(j.status), "createdAt": j.created_at.isoformat()}
+                for j in jobs
+            ),
+            None,
+        ),
     }
-    config |= {key: value for key, value in optional.items() if value}
-    return _add_validated_source(
-        services,
-        name=name or repository.rsplit("/", maxsplit=1)[-1],
-        type=db.SourceType.GITHUB,
-        config=config,
+
+
+def connect_source(services: Services, source: db.Source) -> tuple[db.Job, SourceConnected]:
+    """A queued first (full) sync of a new source and the ``source.connected`` event that
+    starts it (sent by the caller)."""
+    with services.transaction() as session:
+        job = db.create_job(
+            session,
+            workspace_id=source.workspace_id,
+            source_id=source.id,
+            trigger=db.JobTrigger.SOURCE_CONNECTED,
+            mode=db.SyncMode.FULL,
+        )
+    event = SourceConnected(
+        workspace_id=source.workspace_id,
+        source_id=source.id,
+        source_type=source.type,
+        job_id=job.id,
     )
-
-
-def add_linear_source(
-    services: Services,
-    *,
-    name: str = "linear",
-    teams: list[str] | None = None,
-    token_env: str = "LINEAR_API_KEY",
-    oauth: bool = False,
-    webhook_secret_env: str | None = None,
-) -> db.Source:
-    """Register a Linear workspace (optionally some teams) as a source."""
-    config: dict[str, Any] = {"token_env": token_env, "token_kind": "oauth" if oauth else "api_key"}
-    if teams:
-        config["teams"] = teams
-    if webhook_secret_env:
-        config["webhook_secret_env"] = webhook_secret_env
-    return _add_validated_source(services, name=name, type=db.SourceType.LINEAR, config=config)
+    return job, event
 
 
 def queue_sync(
@@ -140,7 +175,7 @@ def queue_sync(
         event = SyncRequested(
             workspace_id=ws,
             source_id=source.id,
-            source_type=str(source.type),  # type: ignore[arg-type]
+            source_type=source.type,
             mode=str(mode),  # type: ignore[arg-type]
             trigger=trigger,  # type: ignore[arg-type]
             job_id=job.id,
@@ -153,7 +188,7 @@ def job_view(services: Services, job_ref: str) -> dict[str, Any]:
     with services.transaction() as session:
         job = db.require_job(session, job_ref)
         failures = db.list_failures(session, job.id)
-        source = db.get_source(session, job.workspace_id, job.source_id)
+        source = db.get_source(session, job.workspace_id, job.source_id, removed=True)
     return {
         "jobId": job.id,
         "source": source.name if source else job.source_id,

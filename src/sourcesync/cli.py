@@ -3,71 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from .cli_support import (
+    EXIT_CODES,
+    STATUS_COLOURS,
+    JsonOption,
+    console,
+    errors,
+    fail,
+    open_services,
+    print_job,
+    print_json,
+    run_and_watch,
+)
 from .logs import configure_logging
+from .source_commands import sources_app
 
 app = typer.Typer(help="Keep a team's knowledge searchable.", no_args_is_help=True)
 events_app = typer.Typer(help="Send and inspect events.", no_args_is_help=True)
-sources_app = typer.Typer(help="Add and list sources.", no_args_is_help=True)
-sources_add = typer.Typer(help="Add a source.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
-sources_app.add_typer(sources_add, name="add")
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_ENGINE_URL = "http://127.0.0.1:8288"
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-EXIT_CODES = {"completed": 0, "completed_with_errors": 1}
-STATUS_COLOURS = {
-    "completed": "green",
-    "completed_with_errors": "yellow",
-    "running": "cyan",
-    "queued": "cyan",
-}
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code)
-
-
-def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
-
-
-@contextlib.contextmanager
-def adding_source() -> Iterator[None]:
-    """Errors a user can fix while adding a source, said plainly."""
-    from . import db
-    from .connectors.errors import ConnectorError
-
-    try:
-        yield
-    except ConnectorError as exc:
-        raise fail(str(exc)) from exc
-    except db.SourceNameTakenError as exc:
-        raise fail(f"{exc} (choose another with --name)") from exc
-
-
-def open_services() -> Any:
-    from .settings import Settings
-    from .workflows.services import Services
-
-    return Services.from_settings(Settings())
 
 
 @app.command()
@@ -140,141 +104,6 @@ def events_send(
         console.print(event_id)
 
 
-@sources_add.command("git")
-def sources_add_git(
-    path: Annotated[Path, typer.Argument(help="A git repository on disk.")],
-    name: Annotated[str | None, typer.Option(help="Source name (default: folder name).")] = None,
-    branch: Annotated[str | None, typer.Option(help="Branch to sync (default: HEAD).")] = None,
-    include: Annotated[list[str] | None, typer.Option(help="Glob of paths to index.")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(help="Glob of paths to skip.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Add a local git repository as a source."""
-    from . import actions
-
-    services = open_services()
-    with adding_source():
-        source = actions.add_git_source(
-            services, path, name=name, branch=branch, include=include or [], exclude=exclude or []
-        )
-    _report_added(source, as_json)
-
-
-@sources_add.command("github")
-def sources_add_github(
-    repository: Annotated[str, typer.Argument(help="OWNER/REPO.")],
-    name: Annotated[str | None, typer.Option(help="Source name (default: REPO).")] = None,
-    branch: Annotated[str | None, typer.Option(help="Branch (default: the repo's).")] = None,
-    token_env: Annotated[
-        str | None, typer.Option(help="NAME of the env var holding a token.")
-    ] = "GITHUB_TOKEN",
-    app_id: Annotated[str | None, typer.Option(help="Authenticate as this GitHub App.")] = None,
-    private_key_file: Annotated[
-        str | None, typer.Option(help="The App's private key (PEM) file.")
-    ] = None,
-    private_key_env: Annotated[
-        str | None, typer.Option(help="Or: NAME of the env var holding that key.")
-    ] = None,
-    installation_id: Annotated[int | None, typer.Option(help="The App's installation.")] = None,
-    webhook_secret_env: Annotated[
-        str | None, typer.Option(help="NAME of the env var holding the webhook secret.")
-    ] = None,
-    include: Annotated[list[str] | None, typer.Option(help="Glob of paths to index.")] = None,
-    exclude: Annotated[list[str] | None, typer.Option(help="Glob of paths to skip.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Add a GitHub repository as a source (its access is checked first)."""
-    from . import actions
-
-    services = open_services()
-    with adding_source():
-        source = actions.add_github_source(
-            services,
-            repository,
-            name=name,
-            branch=branch,
-            token_env=None if app_id else token_env,
-            app_id=app_id,
-            private_key_file=private_key_file,
-            private_key_env=private_key_env,
-            installation_id=installation_id,
-            webhook_secret_env=webhook_secret_env,
-            include=include,
-            exclude=exclude,
-        )
-    _report_added(source, as_json)
-
-
-@sources_add.command("linear")
-def sources_add_linear(
-    name: Annotated[str, typer.Option(help="Source name.")] = "linear",
-    team: Annotated[list[str] | None, typer.Option(help="Team key to sync (default: all).")] = None,
-    token_env: Annotated[
-        str, typer.Option(help="NAME of the env var holding the API key or OAuth token.")
-    ] = "LINEAR_API_KEY",
-    oauth: Annotated[bool, typer.Option(help="The variable holds an OAuth token.")] = False,
-    webhook_secret_env: Annotated[
-        str | None, typer.Option(help="NAME of the env var holding the webhook secret.")
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Add a Linear workspace as a source (the key is checked first)."""
-    from . import actions
-
-    services = open_services()
-    with adding_source():
-        source = actions.add_linear_source(
-            services,
-            name=name,
-            teams=team,
-            token_env=token_env,
-            oauth=oauth,
-            webhook_secret_env=webhook_secret_env,
-        )
-    _report_added(source, as_json)
-
-
-def _report_added(source: Any, as_json: bool) -> None:
-    view = {"id": source.id, "name": source.name, "type": str(source.type), "config": source.config}
-    if as_json:
-        print_json(view)
-    else:
-        console.print(f"Added {source.type} source [bold]{source.name}[/bold] ({source.id})")
-
-
-@sources_app.command("list")
-def sources_list(as_json: JsonOption = False) -> None:
-    """List the workspace's sources."""
-    from . import actions, db
-
-    services = open_services()
-    workspace = actions.workspace_id(services)
-    with services.transaction() as session:
-        rows: list[dict[str, Any]] = [
-            {
-                "id": s.id,
-                "name": s.name,
-                "type": str(s.type),
-                "config": s.config,
-                "cursor": s.cursor,
-                "lastSyncedAt": s.last_synced_at.isoformat() if s.last_synced_at else None,
-            }
-            for s in db.list_sources(session, workspace)
-        ]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("name", "type", "location", "last synced", "id")
-    for row in rows:
-        config = row["config"]
-        location = (
-            config.get("path") or config.get("repository") or ",".join(config.get("teams", []))
-        )
-        synced = row["lastSyncedAt"] or "never"
-        table.add_row(row["name"], row["type"], str(location), synced, row["id"])
-    console.print(table)
-
-
 @app.command()
 def sync(
     source: Annotated[str, typer.Argument(help="Source name or id.")],
@@ -291,114 +120,14 @@ def sync(
         job, event = actions.queue_sync(services, source, full=full, trigger="cli")
     except db.SourceNotFoundError as exc:
         raise fail(f"{exc}; see `sourcesync sources list`") from exc
-    view = asyncio.run(_run_sync(services, job.id, event, quiet=as_json))
+    view = asyncio.run(run_and_watch(services, job.id, event, quiet=as_json))
     if as_json:
         print_json(
             {key: view[key] for key in ("jobId", "status", "metrics", "durationMs", "error")}
         )
     else:
-        _print_job(view)
+        print_job(view)
     raise typer.Exit(EXIT_CODES.get(view["status"], 2))
-
-
-async def _run_sync(services: Any, job_id: str, event: Any, *, quiet: bool) -> dict[str, Any]:
-    from .engine import StateLockedError
-    from .runtime import EmbeddedRuntime
-
-    runtime = None
-    settings = services.settings
-    if settings.engine == "embedded":
-        runtime = EmbeddedRuntime(services)
-        try:
-            await runtime.start()
-        except StateLockedError:
-            runtime = None
-    try:
-        if runtime is not None:
-            await runtime.send(event.name, event.to_data())
-        else:
-            await _send_remote(settings, event.name, event.to_data())
-        return await _watch(services, job_id, quiet=quiet)
-    finally:
-        if runtime is not None:
-            await runtime.stop()
-
-
-async def _send_remote(settings: Any, name: str, data: dict[str, Any]) -> None:
-    """Another process runs the engine (``sourcesync serve``), or Inngest does."""
-    if settings.engine == "embedded":
-        url = f"http://127.0.0.1:{settings.engine_port}/e/cli"
-    else:
-        base = os.environ.get("INNGEST_EVENT_API_BASE_URL") or os.environ.get(
-            "INNGEST_BASE_URL", "https://inn.gs"
-        )
-        url = f"{base.rstrip('/')}/e/{os.environ.get('INNGEST_EVENT_KEY', 'cli')}"
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.post(url, json={"name": name, "data": data})
-    if response.status_code >= 400:
-        raise fail(f"the event API at {url} refused the sync: {response.text[:300]}")
-
-
-async def _watch(services: Any, job_id: str, *, quiet: bool) -> dict[str, Any]:
-    """Show the job's progress, read from the database, until it ends."""
-    from . import actions, db
-
-    terminal = {"completed", "completed_with_errors", "failed", "cancelled"}
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-        disable=quiet,
-    )
-    with progress:
-        files = progress.add_task("files", total=None)
-        batches = progress.add_task("batches", total=None)
-        embedded = progress.add_task("documents embedded", total=None)
-        while True:
-            with services.transaction() as session:
-                job = db.require_job(session, job_id)
-                done = (
-                    job.files_processed + job.files_failed + job.files_skipped + job.files_deleted
-                )
-                progress.update(files, completed=done, total=job.files_total or None)
-                progress.update(
-                    batches, completed=job.batches_completed, total=job.batches_total or None
-                )
-                progress.update(
-                    embedded,
-                    completed=job.documents_processed + job.documents_failed,
-                    total=job.documents_total or None,
-                )
-                status = str(job.status)
-            if status in terminal:
-                break
-            await asyncio.sleep(0.2)
-    return await asyncio.to_thread(actions.job_view, services, job_id)
-
-
-def _print_job(view: dict[str, Any]) -> None:
-    colour = STATUS_COLOURS.get(view["status"], "red")
-    console.print(
-        f"Job [bold]{view['jobId']}[/bold] ({view['source']}, {view['mode']}): "
-        f"[{colour}]{view['status']}[/{colour}] in {(view['durationMs'] or 0) / 1000:.1f} s"
-    )
-    table = Table("metric", "count")
-    for key, value in view["metrics"].items():
-        table.add_row(key, str(value))
-    console.print(table)
-    if view["error"]:
-        console.print(f"[red]error:[/red] {view['error']}")
-    for failure in view["failures"][:20]:
-        console.print(
-            f"  [yellow]{failure['stage']}[/yellow] {failure['documentId']}: {failure['message']}"
-        )
-    if len(view["failures"]) > 20:
-        console.print(
-            f"  ... and {len(view['failures']) - 20} more (see `sourcesync job {view['jobId']}`)"
-        )
 
 
 @app.command()
@@ -453,7 +182,7 @@ def job(
     if as_json:
         print_json(view)
         return
-    _print_job(view)
+    print_job(view)
     console.print(
         f"created {view['createdAt']}, started {view['startedAt']}, finished {view['finishedAt']}"
     )

@@ -11,13 +11,13 @@ from typing import Annotated, Any, ClassVar, Literal
 import pydantic
 from pydantic.alias_generators import to_camel
 
-SourceType = Literal["git", "github", "linear", "vercel", "notion", "slack"]
+SourceType = Annotated[str, pydantic.StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+"""A registered source's type name (``connectors.registry``); events only check its form."""
 SyncMode = Literal["full", "incremental"]
 SyncTrigger = Literal["cli", "api", "webhook", "schedule", "source_connected"]
 JobStatus = Literal[
     "queued", "running", "completed", "completed_with_errors", "failed", "cancelled"
 ]
-SOURCE_TYPES: tuple[str, ...] = ("git", "github", "linear", "vercel", "notion", "slack")
 
 Id = Annotated[str, pydantic.StringConstraints(min_length=1, max_length=200)]
 Count = Annotated[int, pydantic.Field(ge=0)]
@@ -81,12 +81,13 @@ class SyncCompleted(EventData):
 
 
 class SourceConnected(EventData):
-    """A source was added: run its first, full sync."""
+    """A source was added: run its first, full sync (as the queued job ``jobId``, if given)."""
 
     name: ClassVar[str] = "apps-console/source.connected"
     workspace_id: Id
     source_id: Id
     source_type: SourceType
+    job_id: Id | None = None
 
 
 class SourceChanged(EventData):
@@ -98,6 +99,12 @@ class SourceChanged(EventData):
     source_type: SourceType
     before: str | None = None
     after: str | None = None
+
+
+class SchedulesCheck(EventData):
+    """Sync the scheduled sources that are due now (the scheduler also runs every minute)."""
+
+    name: ClassVar[str] = "apps-console/schedules.check"
 
 
 class DocumentsRemoved(EventData):

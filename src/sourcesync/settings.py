@@ -7,6 +7,7 @@ vectors go to LanceDB and embeddings come from the local all-MiniLM-L6-v2 model.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -15,7 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SOURCESYNC_", env_file=".env", extra="ignore")
+    # Extra keyword arguments are sources' settings (see ``source_url``).
+    model_config = SettingsConfigDict(env_prefix="SOURCESYNC_", env_file=".env", extra="allow")
 
     home: Path = Field(default=Path(".sourcesync"), description="Where local data lives.")
     database_url: str | None = Field(
@@ -47,9 +49,19 @@ class Settings(BaseSettings):
     webhook_debounce_seconds: int = Field(
         default=5, ge=1, description="A burst of webhook deliveries makes one sync."
     )
-    github_api_url: str = Field(default="https://api.github.com")
-    github_raw_url: str = Field(default="https://raw.githubusercontent.com")
-    linear_api_url: str = Field(default="https://api.linear.app/graphql")
+
+    def source_url(self, source_type: str, key: str, default: str) -> str:
+        """A source's API base URL ``key`` (``api_url``): ``SOURCESYNC_{TYPE}_{KEY}``, given
+        to ``Settings(github_api_url=...)`` or in the environment, else ``default``.
+
+        Sources declare their own URLs (so Enterprise hosts and test fakes work for every
+        source without a field here for each).
+        """
+        name = f"{source_type}_{key}".lower()
+        given = (self.model_extra or {}).get(name)
+        if given is None:
+            given = os.environ.get(f"SOURCESYNC_{name.upper()}")
+        return str(given) if given else default
 
     @property
     def resolved_database_url(self) -> str:

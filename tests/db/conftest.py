@@ -20,7 +20,6 @@ from sourcesync.db import (
     Job,
     JobTrigger,
     Source,
-    SourceType,
     SyncMode,
     add_source,
     create_db_engine,
@@ -99,7 +98,7 @@ def source(sessions: sessionmaker[Session], workspace_id: str) -> Source:
             session,
             workspace_id,
             name="acme-docs",
-            type=SourceType.GITHUB,
+            type="github",
             config={"repository": "acme/docs", "token_env": "GITHUB_TOKEN"},
         )
 

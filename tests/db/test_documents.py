@@ -11,7 +11,6 @@ from sourcesync.db import (
     FailureStage,
     Job,
     Source,
-    SourceType,
     add_source,
     document_statuses,
     ensure_workspace,
@@ -156,7 +155,7 @@ def test_deleted_documents_drop_out_of_the_source_listing(
     workspace = source.workspace_id
     stored_ids = [f"github:file:acme/docs:{n}.md" for n in range(5)]
     with sessions.begin() as session:
-        other = add_source(session, workspace, name="wiki", type=SourceType.NOTION)
+        other = add_source(session, workspace, name="wiki", type="notion")
         upsert_documents(
             session, workspace, [_file(source, i, "h", content="x") for i in stored_ids]
         )
@@ -204,7 +203,7 @@ def test_many_documents_are_written_and_read_in_chunks(
 def test_documents_do_not_cross_workspaces(sessions: sessionmaker[Session], source: Source) -> None:
     with sessions.begin() as session:
         other = ensure_workspace(session, "other").id
-        other_source = add_source(session, other, name="docs", type=SourceType.GITHUB)
+        other_source = add_source(session, other, name="docs", type="github")
         upsert_documents(session, source.workspace_id, [_file(source, README, "a", content="a")])
         upsert_documents(session, other, [_file(other_source, README, "b", content="b")])
         mark_documents_deleted(session, other, [README])

@@ -14,7 +14,6 @@ from sourcesync.db import (
     JobStatus,
     JobTrigger,
     Source,
-    SourceType,
     SyncMode,
     add_source,
     create_job,
@@ -153,7 +152,7 @@ def test_jobs_are_listed_newest_first_and_filtered(
     sessions: sessionmaker[Session], source: Source
 ) -> None:
     with sessions.begin() as session:
-        other = add_source(session, source.workspace_id, name="issues", type=SourceType.LINEAR)
+        other = add_source(session, source.workspace_id, name="issues", type="linear")
         jobs = [_new_job(session, s) for s in (source, other, source, source)]
         base = datetime(2024, 1, 1, tzinfo=UTC)
         for age, job in enumerate(jobs):

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sourcesync.db import (
     DEFAULT_DATABASE_URL,
     Source,
-    SourceType,
     UnsupportedDatabaseError,
     Workspace,
     create_db_engine,
@@ -80,7 +79,7 @@ def test_naive_timestamps_are_refused(sessions: sessionmaker[Session]) -> None:
 
 def test_foreign_keys_are_enforced(sessions: sessionmaker[Session]) -> None:
     with pytest.raises(IntegrityError), sessions.begin() as session:
-        session.add(Source(workspace_id="no-such-workspace", name="x", type=SourceType.GIT))
+        session.add(Source(workspace_id="no-such-workspace", name="x", type="git"))
         session.flush()
 
 

@@ -12,7 +12,6 @@ from sourcesync.db import (
     Source,
     SourceNameTakenError,
     SourceNotFoundError,
-    SourceType,
     Store,
     StoreMismatchError,
     WorkspaceIdTakenError,
@@ -57,7 +56,7 @@ def test_a_source_is_found_by_id_or_by_name(
 ) -> None:
     with sessions.begin() as session:
         added = add_source(
-            session, workspace_id, name="tracker", type=SourceType.LINEAR, config={"team": "ENG"}
+            session, workspace_id, name="tracker", type="linear", config={"team": "ENG"}
         )
     with sessions() as session:
         by_id = get_source(session, workspace_id, added.id)
@@ -65,7 +64,7 @@ def test_a_source_is_found_by_id_or_by_name(
         assert by_id is not None
         assert by_name is not None
         assert by_id.id == by_name.id == added.id
-        assert by_name.type is SourceType.LINEAR
+        assert by_name.type == "linear"
         assert by_name.config == {"team": "ENG"}
         assert by_name.cursor is None
         assert get_source(session, workspace_id, "missing") is None
@@ -77,8 +76,8 @@ def test_an_id_match_wins_over_a_name_match(
     sessions: sessionmaker[Session], workspace_id: str
 ) -> None:
     with sessions.begin() as session:
-        first = add_source(session, workspace_id, name="first", type=SourceType.GIT)
-        add_source(session, workspace_id, name=first.id, type=SourceType.GIT)
+        first = add_source(session, workspace_id, name="first", type="git")
+        add_source(session, workspace_id, name=first.id, type="git")
     with sessions() as session:
         found = get_source(session, workspace_id, first.id)
         assert found is not None
@@ -90,8 +89,8 @@ def test_sources_do_not_cross_workspaces(
 ) -> None:
     with sessions.begin() as session:
         other = ensure_workspace(session, "other").id
-        mine = add_source(session, workspace_id, name="docs", type=SourceType.NOTION)
-        add_source(session, other, name="docs", type=SourceType.NOTION)
+        mine = add_source(session, workspace_id, name="docs", type="notion")
+        add_source(session, other, name="docs", type="notion")
     with sessions() as session:
         assert get_source(session, other, mine.id) is None
         assert [source.id for source in list_sources(session, workspace_id)] == [mine.id]
@@ -101,13 +100,13 @@ def test_a_source_name_is_unique_in_its_workspace(
     sessions: sessionmaker[Session], source: Source
 ) -> None:
     with pytest.raises(SourceNameTakenError, match=source.name), sessions.begin() as session:
-        add_source(session, source.workspace_id, name=source.name, type=SourceType.GIT)
+        add_source(session, source.workspace_id, name=source.name, type="git")
 
 
 def test_sources_are_listed_by_name(sessions: sessionmaker[Session], workspace_id: str) -> None:
     with sessions.begin() as session:
         for name in ("slack", "git", "vercel"):
-            add_source(session, workspace_id, name=name, type=SourceType(name))
+            add_source(session, workspace_id, name=name, type=name)
     with sessions() as session:
         assert [s.name for s in list_sources(session, workspace_id)] == ["git", "slack", "vercel"]
 
@@ -125,7 +124,7 @@ def test_credentials_are_refused_in_source_config(
     sessions: sessionmaker[Session], workspace_id: str, config: dict[str, object]
 ) -> None:
     with pytest.raises(SecretInConfigError, match="_env"), sessions.begin() as session:
-        add_source(session, workspace_id, name="leaky", type=SourceType.GITHUB, config=config)
+        add_source(session, workspace_id, name="leaky", type="github", config=config)
 
 
 def test_names_of_credential_variables_are_accepted(
@@ -133,7 +132,7 @@ def test_names_of_credential_variables_are_accepted(
 ) -> None:
     config = {"token_env": "GITHUB_TOKEN", "auth": {"api_key_env": "KEY"}, "max_tokens": 512}
     with sessions.begin() as session:
-        added = add_source(session, workspace_id, name="ok", type=SourceType.GITHUB, config=config)
+        added = add_source(session, workspace_id, name="ok", type="github", config=config)
     assert added.config == config
 
 

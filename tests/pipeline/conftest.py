@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from sourcesync import actions, db
+from sourcesync.documents import scoped_document_id
 from sourcesync.embeddings import Embedder, LocalEmbedder
 from sourcesync.runtime import EmbeddedRuntime
 from sourcesync.settings import Settings
@@ -106,7 +107,8 @@ class Harness:
         raise AssertionError(f"job {job.id} did not complete")
 
     async def chunks(self) -> dict[str, list[str]]:
-        """Every chunk id in the store, by document id."""
+        """Every chunk id in the store, by the name of its document within its source
+        (``github:file:octo/widgets:README.md``)."""
         workspace = actions.workspace_id(self.services)
         namespace = namespace_for(workspace, self.services.embedder.model_name)
         vector = [0.0] * self.services.embedder.dimension
@@ -117,13 +119,28 @@ class Harness:
             return {}
         found: dict[str, list[str]] = {}
         for hit in hits:
-            found.setdefault(hit.document_id, []).append(hit.id)
+            found.setdefault(self.name(hit.document_id), []).append(hit.id)
         return found
 
-    def document(self, document_id: str) -> db.Document | None:
+    @staticmethod
+    def name(document_id: str) -> str:
+        """A stored document id (``{source_id}:{name}``) without its source."""
+        source_id, _, name = document_id.partition(":")
+        assert source_id.startswith("src_"), document_id
+        return name
+
+    def scoped(self, name: str, source: str | None = None) -> str:
+        """The stored id of document ``name`` of ``source`` (default: the only source)."""
+        workspace = actions.workspace_id(self.services)
+        with self.services.reading() as session:
+            sources = db.list_sources(session, workspace)
+        [row] = [s for s in sources if source in (None, s.name, s.id)]
+        return scoped_document_id(row.id, name)
+
+    def document(self, name: str, source: str | None = None) -> db.Document | None:
         workspace = actions.workspace_id(self.services)
         with self.services.transaction() as session:
-            documents = db.get_documents(session, workspace, [document_id])
+            documents = db.get_documents(session, workspace, [self.scoped(name, source)])
         return documents[0] if documents else None
 
 

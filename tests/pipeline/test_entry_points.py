@@ -25,7 +25,7 @@ def small_repo(repo: Repo) -> None:
 async def test_a_malformed_sync_request_fails_at_once_naming_the_fields(harness: Harness) -> None:
     engine = harness.runtime.engine
     [event_id] = await engine.send(
-        {"name": "apps-console/sync.requested", "data": {"sourceType": "svn", "mode": "all"}}
+        {"name": "apps-console/sync.requested", "data": {"sourceType": "SVN!", "mode": "all"}}
     )
     [run] = await engine.wait_for_runs(event_id)
     run = await engine.wait_for_run(run.id, timeout=30)
@@ -38,8 +38,8 @@ async def test_a_malformed_sync_request_fails_at_once_naming_the_fields(harness:
 
 async def test_source_connected_runs_a_first_full_sync(harness: Harness, repo: Repo) -> None:
     small_repo(repo)
-    source = actions.add_git_source(
-        harness.services, repo.path, name="lighthouse", branch=None, include=[], exclude=[]
+    source = actions.add_source(
+        harness.services, "git", {"path": str(repo.path)}, name="lighthouse"
     )
     engine = harness.runtime.engine
     [event_id] = await engine.send(
@@ -60,9 +60,7 @@ async def test_source_connected_runs_a_first_full_sync(harness: Harness, repo: R
 
 async def test_the_rest_api_syncs_lists_jobs_and_searches(harness: Harness, repo: Repo) -> None:
     small_repo(repo)
-    actions.add_git_source(
-        harness.services, repo.path, name="lighthouse", branch=None, include=[], exclude=[]
-    )
+    actions.add_source(harness.services, "git", {"path": str(repo.path)}, name="lighthouse")
     transport = httpx.ASGITransport(app=harness.runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
         missing = await client.post("/api/sync", json={"source": "nope"})
@@ -95,26 +93,82 @@ def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_the_cli_adds_syncs_reports_and_searches(cli_home: Path, repo: Repo) -> None:
     small_repo(repo)
     runner = CliRunner()
-    added = runner.invoke(cli_app, ["sources", "add", "git", str(repo.path), "--name", "lh"])
+    added = runner.invoke(
+        cli_app, ["sources", "add", "git", str(repo.path), "--name", "lh", "--json"]
+    )
     assert added.exit_code == 0, added.output
+    first = json.loads(added.stdout)["firstSync"]
+    assert (first["status"], first["trigger"], first["mode"]) == (
+        "completed",
+        "source_connected",
+        "full",
+    )
+    assert first["metrics"]["filesProcessed"] == 2
     duplicate = runner.invoke(cli_app, ["sources", "add", "git", str(repo.path), "--name", "lh"])
     assert duplicate.exit_code == 2
     not_a_repo = runner.invoke(cli_app, ["sources", "add", "git", str(cli_home.parent)])
     assert not_a_repo.exit_code == 2
     assert "not a git repository" in not_a_repo.output
 
+    repo.write("keeper.py", "def log_ship(name, port):\n    return f'{name} left {port}'\n")
+    repo.commit("ports")
     synced = runner.invoke(cli_app, ["sync", "lh", "--json"])
     assert synced.exit_code == 0, synced.output
     completed = json.loads(synced.stdout)
     assert completed["status"] == "completed"
-    assert completed["metrics"]["filesProcessed"] == 2
+    assert completed["metrics"]["filesProcessed"] == 1
     assert set(completed) >= {"jobId", "status", "metrics", "durationMs"}
 
     listed = json.loads(runner.invoke(cli_app, ["jobs", "--json"]).stdout)
-    assert [j["jobId"] for j in listed] == [completed["jobId"]]
+    assert [j["jobId"] for j in listed] == [completed["jobId"], first["jobId"]]
     shown = runner.invoke(cli_app, ["job", completed["jobId"]])
     assert shown.exit_code == 0 and "completed" in shown.stdout
     hits = json.loads(runner.invoke(cli_app, ["search", "ship log", "-k", "2", "--json"]).stdout)
     assert {h["location"] for h in hits} == {"README.md", "keeper.py"}
     unknown = runner.invoke(cli_app, ["sync", "nope"])
     assert unknown.exit_code == 2
+
+
+def test_cli_add_options_come_from_the_source_config(cli_home: Path, repo: Repo) -> None:
+    runner = CliRunner()
+    help_text = runner.invoke(cli_app, ["sources", "add", "--help"]).output
+    for source_type in ("git", "github", "linear"):
+        assert source_type in help_text
+    github_help = runner.invoke(cli_app, ["sources", "add", "github", "--help"]).output
+    for flag in ("--token-env", "--app-id", "--webhook-secret-env", "--include", "--every"):
+        assert flag in github_help
+    bad_repository = runner.invoke(cli_app, ["sources", "add", "github", "not-a-repository"])
+    assert bad_repository.exit_code == 2
+    assert "REPOSITORY: Value error, expected OWNER/REPO" in bad_repository.output
+    bad_schedule = runner.invoke(
+        cli_app, ["sources", "add", "git", str(repo.path), "--every", "sometimes"]
+    )
+    assert bad_schedule.exit_code == 2
+    assert "neither an interval" in bad_schedule.output
+
+
+def test_the_cli_shows_and_removes_a_source_keeping_its_jobs(cli_home: Path, repo: Repo) -> None:
+    small_repo(repo)
+    runner = CliRunner()
+    added = runner.invoke(
+        cli_app,
+        ["sources", "add", "git", str(repo.path), "--name", "lh", "--every", "1h", "--json"],
+    )
+    assert added.exit_code == 0, added.output
+    job_id = json.loads(added.stdout)["firstSync"]["jobId"]
+    shown = json.loads(runner.invoke(cli_app, ["sources", "show", "lh", "--json"]).stdout)
+    assert shown["schedule"] == "1h" and shown["nextSyncAt"]
+    assert shown["documents"] == 2
+    assert shown["cursor"]["commit"]
+    assert shown["lastJob"]["jobId"] == job_id
+    listed = runner.invoke(cli_app, ["sources", "list"]).stdout
+    assert "lh" in listed and "1h" in listed
+
+    removed = runner.invoke(cli_app, ["sources", "remove", "lh"])
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(runner.invoke(cli_app, ["sources", "list", "--json"]).stdout) == []
+    assert json.loads(runner.invoke(cli_app, ["search", "ship", "--json"]).stdout) == []
+    job = json.loads(runner.invoke(cli_app, ["job", job_id, "--json"]).stdout)
+    assert (job["status"], job["source"]) == ("completed", "lh")
+    again = runner.invoke(cli_app, ["sources", "add", "git", str(repo.path), "--name", "lh"])
+    assert again.exit_code == 0, again.output

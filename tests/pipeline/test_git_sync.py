@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sourcesync import actions, db
-from sourcesync.documents import git_file_id
+from sourcesync.connectors.git import git_file_id
 
 from .conftest import FAIL_MARKER, Harness, Repo
 
@@ -37,9 +37,7 @@ def doc_id(path: str) -> str:
 
 
 async def add_source(harness: Harness, repo: Repo) -> None:
-    actions.add_git_source(
-        harness.services, repo.path, name="widgets", branch=None, include=[], exclude=[]
-    )
+    actions.add_source(harness.services, "git", {"path": str(repo.path)}, name="widgets")
 
 
 async def test_full_sync_counts_exactly_what_happened(harness: Harness, repo: Repo) -> None:
@@ -63,11 +61,11 @@ async def test_full_sync_counts_exactly_what_happened(harness: Harness, repo: Re
     assert outcome.job["status"] == "completed_with_errors"
     assert outcome.completed["durationMs"] > 0
     [failure] = outcome.job["failures"]
-    assert failure["documentId"] == doc_id("broken.txt")
+    assert harness.name(failure["documentId"]) == doc_id("broken.txt")
     assert failure["stage"] == "embed"
     assert "rejected" in failure["message"]
     hits = await actions.search(harness.services, "calibrating the flux capacitor", k=1)
-    assert hits[0].document_id == doc_id("docs/guide.md")
+    assert harness.name(hits[0].document_id) == doc_id("docs/guide.md")
 
 
 async def test_resync_without_changes_embeds_nothing(harness: Harness, repo: Repo) -> None:

@@ -16,8 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sourcesync import actions
-from sourcesync.connectors.github import GitHubFileSource
-from sourcesync.documents import github_file_id
+from sourcesync.connectors.github import GitHubFileSource, github_file_id
 from sourcesync.embeddings import LocalEmbedder
 from sourcesync.workflows import sources as workflow_sources
 from tests.fakes.github import FakeGitHub, GitRepo
@@ -69,8 +68,14 @@ async def gh_harness(
         github_raw_url=github.raw_url,
         webhook_debounce_seconds=1,
     ) as running:
-        actions.add_github_source(
-            running.services, "octo/widgets", token_env=TOKEN_ENV, webhook_secret_env=SECRET_ENV
+        actions.add_source(
+            running.services,
+            "github",
+            {
+                "repository": "octo/widgets",
+                "token_env": TOKEN_ENV,
+                "webhook_secret_env": SECRET_ENV,
+            },
         )
         yield running
 
@@ -239,11 +244,14 @@ async def test_a_github_app_mints_one_installation_token_for_every_batch(
         github_api_url=github.api_url,
         github_raw_url=github.raw_url,
     ) as harness:
-        actions.add_github_source(
+        actions.add_source(
             harness.services,
-            "octo/widgets",
-            app_id="5150",
-            private_key_env="SOURCESYNC_TEST_GH_APP_KEY",
+            "github",
+            {
+                "repository": "octo/widgets",
+                "app_id": "5150",
+                "private_key_env": "SOURCESYNC_TEST_GH_APP_KEY",
+            },
         )
         outcome = await harness.sync("widgets")
     assert outcome.completed["status"] == "completed"

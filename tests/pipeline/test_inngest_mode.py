@@ -67,7 +67,7 @@ def test_a_sync_runs_on_a_separate_inngest_compatible_server(
     }
     cli = [sys.executable, "-m", "sourcesync.cli"]
     subprocess.run(
-        [*cli, "sources", "add", "git", str(repo.path), "--name", "harbor"],
+        [*cli, "sources", "add", "git", str(repo.path), "--name", "harbor", "--no-sync"],
         env=env,
         cwd=REPO_ROOT,
         check=True,

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from sourcesync import actions
-from sourcesync.documents import linear_issue_id, linear_project_id
+from sourcesync.connectors.linear import linear_issue_id, linear_project_id
 from sourcesync.embeddings import LocalEmbedder
 from tests.fakes.linear import FakeLinear, Node
 
@@ -58,8 +58,11 @@ async def linear_harness(
 ) -> AsyncIterator[tuple[Harness, Data]]:
     data = Data(linear)
     async with running_harness(tmp_path, local_embedder, linear_api_url=linear.url) as running:
-        actions.add_linear_source(
-            running.services, name="linear", token_env=KEY_ENV, webhook_secret_env=SECRET_ENV
+        actions.add_source(
+            running.services,
+            "linear",
+            {"token_env": KEY_ENV, "webhook_secret_env": SECRET_ENV},
+            name="linear",
         )
         yield running, data
 
@@ -80,7 +83,7 @@ async def test_full_then_incremental_sync_of_issues_projects_and_comments(
     child = harness.document(issue(data.child))
     assert child is not None and child.meta["parent"]["id"] == data.epic["id"]
     hits = await actions.search(harness.services, "replica disk space", k=1)
-    assert hits[0].document_id == issue(data.outage)
+    assert harness.name(hits[0].document_id) == issue(data.outage)
 
     linear.update_issue(str(data.other["id"]), title="Dark mode everywhere")
     linear.add_comment(data.child, None, "Use an LRU policy for the eviction.")
@@ -96,7 +99,7 @@ async def test_full_then_incremental_sync_of_issues_projects_and_comments(
     after = await harness.chunks()
     assert issue(data.epic) not in after
     hits = await actions.search(harness.services, "LRU eviction policy", k=1)
-    assert hits[0].document_id == issue(data.child)
+    assert harness.name(hits[0].document_id) == issue(data.child)
 
 
 async def test_linear_webhooks_are_verified_then_debounced_into_a_sync(

@@ -98,7 +98,7 @@ def test_a_sync_survives_sigkill_of_serve_with_exact_metrics(
             f"# Note {index}\n\nNote number {index} is about item {index * 7}.\n",
         )
     repo.commit("notes")
-    server.cli("sources", "add", "git", str(repo.path), "--name", "notes")
+    server.cli("sources", "add", "git", str(repo.path), "--name", "notes", "--no-sync")
     server.start()
     response = httpx.post(
         f"http://127.0.0.1:{server.port}/api/sync", json={"source": "notes"}, timeout=10

@@ -1,10 +1,13 @@
-"""Webhook endpoints: the signature is checked before anything else, and a change becomes
-a debounced ``source.changed`` event, never a sync started inline."""
+"""``POST /webhooks/{type}``: each source type's deliveries, through its spec's handler.
+
+The signature is checked against each source's secret before the body is parsed; a
+change becomes a debounced ``source.changed`` event (never a sync started inline) and
+removals a ``documents.removed`` event. Unknown types and types without webhooks are 404.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import inngest
@@ -12,135 +15,116 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from sourcesync import db
-from sourcesync.connectors.github import (
-    DELIVERY_HEADER,
-    EVENT_HEADER,
-    WebhookPayloadError,
-    parse_push_event,
-)
-from sourcesync.connectors.github import (
-    SIGNATURE_HEADER as GITHUB_SIGNATURE_HEADER,
-)
-from sourcesync.connectors.github import (
-    verify_signature as verify_github_signature,
-)
-from sourcesync.connectors.linear import (
-    SIGNATURE_HEADER as LINEAR_SIGNATURE_HEADER,
-)
-from sourcesync.connectors.linear import (
+from sourcesync.connectors.registry import UnknownSourceTypeError, get_spec
+from sourcesync.connectors.webhooks import (
+    SourceChange,
+    WebhookHandler,
     WebhookRejectedError,
+    WebhookReply,
+    WebhookRequest,
 )
-from sourcesync.connectors.linear import (
-    parse_webhook as parse_linear_webhook,
-)
+from sourcesync.documents import scoped_document_id
 from sourcesync.events import DocumentsRemoved, SourceChanged
 from sourcesync.workflows.services import Services
 
 log = logging.getLogger("sourcesync.webhooks")
-LINEAR_TYPES = frozenset({"Issue", "Comment", "Project"})
+
+MAX_BODY_BYTES = 25 * 1024 * 1024
+"""GitHub's own cap on a delivery; larger bodies are refused before they are read whole."""
+REMOVED_IDS_PER_EVENT = 500
 
 
-def _unauthorized() -> JSONResponse:
-    return JSONResponse({"error": "invalid or missing webhook signature"}, status_code=401)
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
 
 
-def _secret(source: db.Source) -> str | None:
-    name = source.config.get("webhook_secret_env")
-    return os.environ.get(name) if name else None
+async def _read_body(request: Request) -> bytes | None:
+    """The raw body, or None once it grows past ``MAX_BODY_BYTES``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
 
 
 def create_webhook_router(services: Services, client: inngest.Inngest) -> APIRouter:
     router = APIRouter(prefix="/webhooks")
 
     def sources_of(source_type: str) -> list[db.Source]:
-        with services.transaction() as session:
-            workspaces = [w.id for w in db.list_workspaces(session)]
-            return [
-                source
-                for workspace in workspaces
-                for source in db.list_sources(session, workspace)
-                if source.type == source_type
-            ]
+        with services.reading() as session:
+            return db.list_sources_of_type(session, source_type)
 
-    async def announce(source: db.Source, event_id: str, **extra: Any) -> None:
-        changed = SourceChanged(
-            workspace_id=source.workspace_id,
-            source_id=source.id,
-            source_type=str(source.type),  # type: ignore[arg-type]
-            **extra,
-        )
-        await client.send(inngest.Event(id=event_id, name=changed.name, data=changed.to_data()))
-
-    @router.post("/github")
-    async def github(request: Request) -> JSONResponse:
-        body = await request.body()
-        signature = request.headers.get(GITHUB_SIGNATURE_HEADER)
-        candidates = await services.in_thread(sources_of, "github")
-        signed = [
-            s
-            for s in candidates
-            if (secret := _secret(s)) and verify_github_signature(secret, body, signature)
-        ]
-        if not signed:
-            return _unauthorized()
-        kind = request.headers.get(EVENT_HEADER, "")
-        if kind == "ping":
-            return JSONResponse({"ok": True})
-        if kind != "push":
-            return JSONResponse({"ignored": kind or "unknown event"}, status_code=202)
-        delivery = request.headers.get(DELIVERY_HEADER, "")
-        try:
-            push = parse_push_event(body, delivery)
-        except WebhookPayloadError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        accepted = []
-        for source in signed:
-            branch = source.config.get("branch")
-            same_repo = str(source.config.get("repository", "")).lower() == push.repository.lower()
-            if not same_repo or push.branch is None or (branch and branch != push.branch):
-                continue
-            await announce(
-                source, f"github:{delivery}:{source.id}", before=push.before, after=push.after
+    async def announce(source: db.Source, change: SourceChange) -> None:
+        event_id = f"{change.delivery_id}:{source.id}"
+        for start in range(0, len(change.removed_ids), REMOVED_IDS_PER_EVENT):
+            names = change.removed_ids[start : start + REMOVED_IDS_PER_EVENT]
+            removed = DocumentsRemoved(
+                workspace_id=source.workspace_id,
+                source_id=source.id,
+                document_ids=[scoped_document_id(source.id, name) for name in names],
             )
-            accepted.append(source.name)
-        log.info("github push", extra={"delivery": delivery, "sources": ",".join(accepted)})
-        return JSONResponse({"accepted": accepted}, status_code=202)
+            await client.send(
+                inngest.Event(
+                    id=f"{event_id}:removed:{start}", name=removed.name, data=removed.to_data()
+                )
+            )
+        if change.sync:
+            changed = SourceChanged(
+                workspace_id=source.workspace_id,
+                source_id=source.id,
+                source_type=source.type,
+                before=change.before,
+                after=change.after,
+            )
+            await client.send(inngest.Event(id=event_id, name=changed.name, data=changed.to_data()))
 
-    @router.post("/linear")
-    async def linear(request: Request) -> JSONResponse:
-        body = await request.body()
-        signature = request.headers.get(LINEAR_SIGNATURE_HEADER)
-        matched: list[tuple[db.Source, Any]] = []
-        for source in await services.in_thread(sources_of, "linear"):
-            secret = _secret(source)
-            if not secret:
-                continue
+    @router.post("/{source_type}")
+    async def webhook(source_type: str, request: Request) -> JSONResponse:
+        try:
+            handler: WebhookHandler[Any, Any] | None = get_spec(source_type).webhooks
+        except UnknownSourceTypeError:
+            handler = None
+        if handler is None:
+            return _error(404, f"no webhooks for source type {source_type!r}")
+        body = await _read_body(request)
+        if body is None:
+            return _error(413, f"webhook body over {MAX_BODY_BYTES} bytes")
+        delivery = WebhookRequest(
+            headers={key.lower(): value for key, value in request.headers.items()}, body=body
+        )
+        if (reply := handler.handshake(delivery)) is not None:
+            return JSONResponse(dict(reply.body), status_code=reply.status)
+        spec = get_spec(source_type)
+        signed: list[tuple[db.Source, Any]] = []
+        for source in await services.in_thread(sources_of, source_type):
             try:
-                matched.append((source, parse_linear_webhook(body, signature, secret)))
-            except WebhookRejectedError:
+                config = spec.parse_config(source.config)
+            except ValueError:
+                log.warning("source config unreadable", extra={"source": source.id})
                 continue
-        if not matched:
-            return _unauthorized()
+            secret = handler.secret(config)
+            if secret and handler.verify(delivery, secret):
+                signed.append((source, config))
+        if not signed:
+            return _error(401, "invalid or missing webhook signature")
+        try:
+            parsed = handler.parse(delivery)
+        except WebhookRejectedError as exc:
+            return _error(exc.status, str(exc))
+        if isinstance(parsed, WebhookReply):
+            return JSONResponse(dict(parsed.body), status_code=parsed.status)
         accepted = []
-        for source, delivery in matched:
-            if delivery.type not in LINEAR_TYPES:
+        for source, config in signed:
+            change = handler.change_for(parsed, config)
+            if change is None:
                 continue
-            event_id = f"linear:{delivery.entity_id}:{delivery.delivered_at.isoformat()}"
-            if delivery.deleted_ids:
-                removed = DocumentsRemoved(
-                    workspace_id=source.workspace_id,
-                    source_id=source.id,
-                    document_ids=list(delivery.deleted_ids),
-                )
-                await client.send(
-                    inngest.Event(
-                        id=f"{event_id}:removed:{source.id}",
-                        name=removed.name,
-                        data=removed.to_data(),
-                    )
-                )
-            await announce(source, f"{event_id}:{source.id}")
+            await announce(source, change)
             accepted.append(source.name)
+        log.info("webhook", extra={"type": source_type, "sources": ",".join(accepted)})
         return JSONResponse({"accepted": accepted}, status_code=202)
 
     return router

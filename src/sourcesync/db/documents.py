@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sourcesync.db.column_types import utcnow
@@ -169,6 +169,22 @@ def list_document_ids(session: Session, workspace_id: str, source_id: str) -> li
             )
             .order_by(Document.id)
         )
+    )
+
+
+def count_documents(session: Session, workspace_id: str, source_id: str) -> int:
+    """How many of the source's documents are not deleted."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Document)
+            .where(
+                Document.workspace_id == workspace_id,
+                Document.source_id == source_id,
+                Document.status != DocumentStatus.DELETED,
+            )
+        )
+        or 0
     )
 
 

@@ -78,6 +78,20 @@ def list_jobs(
     return list(session.scalars(query))
 
 
+def active_jobs(session: Session, source_id: str) -> list[Job]:
+    """The source's jobs that are queued or running, oldest first."""
+    return list(
+        session.scalars(
+            select(Job)
+            .where(
+                Job.source_id == source_id,
+                Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+            )
+            .order_by(Job.created_at, Job.id)
+        )
+    )
+
+
 def mark_job_running(session: Session, job_id: str, *, inngest_run_id: str | None = None) -> Job:
     """Move a queued job to running. A retry keeps the first start time; a job that
     already ended (cancelled before it started, say) is returned unchanged."""

@@ -46,13 +46,24 @@ def upgrade_to_head(url: str | URL = DEFAULT_DATABASE_URL) -> None:
     """
     engine = create_db_engine(url)
     try:
-        with _alembic_lock, engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"),
-                    {"key": _POSTGRES_MIGRATION_LOCK_KEY},
+        with _alembic_lock, engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # Rebuilding a table (Alembic's batch mode) drops the old one, which with
+                # enforced foreign keys would cascade-delete every row that refers to it.
+                # SQLite ignores this pragma inside a transaction, so set it before one.
+                connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    "PRAGMA foreign_keys = OFF"
                 )
-            command.upgrade(alembic_config(connection), "head")
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": _POSTGRES_MIGRATION_LOCK_KEY},
+                    )
+                command.upgrade(alembic_config(connection), "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("the migrations left rows whose foreign keys dangle")
     finally:
         engine.dispose()
 

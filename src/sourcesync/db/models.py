@@ -43,15 +43,7 @@ NAMING_CONVENTION = {
 ID_LENGTH = 64
 NAME_LENGTH = 255
 HASH_LENGTH = 128
-
-
-class SourceType(enum.StrEnum):
-    GIT = "git"
-    GITHUB = "github"
-    LINEAR = "linear"
-    VERCEL = "vercel"
-    NOTION = "notion"
-    SLACK = "slack"
+SOURCE_TYPE_LENGTH = 32
 
 
 class JobStatus(enum.StrEnum):
@@ -141,22 +133,42 @@ class Workspace(Base):
 
 
 class Source(Base):
-    """A place to sync from. ``config`` names environment variables, never holds secrets."""
+    """A place to sync from. ``config`` names environment variables, never holds secrets.
+
+    ``type`` names a registered source (``connectors.registry``), so installing a source
+    needs no migration. A removed source keeps its row (``removed_at``) so that its jobs
+    stay readable; its name is free again, since names are unique among live sources only.
+    ``schedule`` (an interval like ``1h`` or a cron expression) runs incremental syncs,
+    the next one at ``next_sync_at``.
+    """
 
     __tablename__ = "sources"
-    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    __table_args__ = (
+        Index(
+            "uq_sources_workspace_id_name_live",
+            "workspace_id",
+            "name",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+        Index("ix_sources_next_sync_at", "next_sync_at"),
+    )
 
     id: Mapped[str] = mapped_column(
         String(ID_LENGTH), primary_key=True, default=lambda: new_id("src")
     )
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    type: Mapped[SourceType] = mapped_column(_string_enum(SourceType, "source_type"))
+    type: Mapped[str] = mapped_column(String(SOURCE_TYPE_LENGTH))
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     cursor: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_synced_at: Mapped[datetime | None]
+    schedule: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    next_sync_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
 
 
 class Store(Base):
@@ -299,3 +311,16 @@ class DocumentFailure(Base):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetiredDocumentId(Base):
+    """A document id whose vectors may still be in the store under that old id.
+
+    Migration 0002 moved document ids under their source (``{source_id}:{name}``) and
+    recorded the old ones here; store-ensure deletes their vectors, then their rows.
+    """
+
+    __tablename__ = "retired_document_ids"
+
+    workspace_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    document_id: Mapped[str] = mapped_column(Text, primary_key=True)

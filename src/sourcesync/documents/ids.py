@@ -1,21 +1,13 @@
-"""Builders for the stable, readable document ids of DESIGN section 5.
+"""Stable, readable document ids (DESIGN section 5).
 
-An id names a document across syncs, so re-processing a document replaces its rows and
-vectors instead of duplicating them. Every part must be non-empty; file paths are kept as
-given except for leading slashes, which differ between APIs (`/src/a.py` vs `src/a.py`).
+A connector names each document within its source from readable parts, following the
+original design (``github:file:{owner}/{repo}:{path}``, ``linear:issue:{id}``); the core
+stores it as ``{source_id}:{that name}`` (``scoped_document_id``), so two sources on the
+same repository (two branches, say) never share a document. An id names a document across
+syncs, so re-processing it replaces its rows and vectors instead of duplicating them.
 """
 
-__all__ = [
-    "chunk_id",
-    "git_file_id",
-    "github_file_id",
-    "linear_comment_id",
-    "linear_issue_id",
-    "linear_project_id",
-    "notion_page_id",
-    "slack_thread_id",
-    "vercel_deployment_id",
-]
+__all__ = ["chunk_id", "path_part", "readable_id", "scoped_document_id"]
 
 
 def _part(name: str, value: str) -> str:
@@ -24,48 +16,22 @@ def _part(name: str, value: str) -> str:
     return value
 
 
-def _path(path: str) -> str:
+def path_part(path: str) -> str:
+    """A file path as an id part: leading slashes dropped, since APIs differ on them
+    (``/src/a.py`` vs ``src/a.py``)."""
     return _part("path", path.lstrip("/"))
 
 
-def github_file_id(owner: str, repo: str, path: str) -> str:
-    """`github:file:{owner}/{repo}:{path}`."""
-    return f"github:file:{_part('owner', owner)}/{_part('repo', repo)}:{_path(path)}"
+def readable_id(*parts: str) -> str:
+    """``part:part:...``, every part non-empty without surrounding whitespace."""
+    if not parts:
+        raise ValueError("a document id needs at least one part")
+    return ":".join(_part(f"part {n}", part) for n, part in enumerate(parts))
 
 
-def git_file_id(repo_name: str, path: str) -> str:
-    """`git:file:{repo-name}:{path}` for a file of a plain git repository."""
-    return f"git:file:{_part('repo_name', repo_name)}:{_path(path)}"
-
-
-def linear_issue_id(issue_id: str) -> str:
-    """`linear:issue:{id}`."""
-    return f"linear:issue:{_part('issue_id', issue_id)}"
-
-
-def linear_project_id(project_id: str) -> str:
-    """`linear:project:{id}`."""
-    return f"linear:project:{_part('project_id', project_id)}"
-
-
-def linear_comment_id(comment_id: str) -> str:
-    """`linear:comment:{id}`."""
-    return f"linear:comment:{_part('comment_id', comment_id)}"
-
-
-def vercel_deployment_id(deployment_id: str) -> str:
-    """`vercel:deployment:{id}`."""
-    return f"vercel:deployment:{_part('deployment_id', deployment_id)}"
-
-
-def notion_page_id(page_id: str) -> str:
-    """`notion:page:{id}`."""
-    return f"notion:page:{_part('page_id', page_id)}"
-
-
-def slack_thread_id(channel: str, ts: str) -> str:
-    """`slack:thread:{channel}:{ts}`, where `ts` is the thread's parent message timestamp."""
-    return f"slack:thread:{_part('channel', channel)}:{_part('ts', ts)}"
+def scoped_document_id(source_id: str, name: str) -> str:
+    """``{source_id}:{name}``: the id under which the core stores a source's document."""
+    return f"{_part('source_id', source_id)}:{_part('name', name)}"
 
 
 def chunk_id(document_id: str, n: int) -> str:

@@ -1,6 +1,5 @@
 """The document and chunk models every source produces and every store receives."""
 
-from enum import StrEnum
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
@@ -8,18 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 from sourcesync.documents.hashing import content_hash
 from sourcesync.documents.ids import chunk_id
 
-__all__ = ["Chunk", "Document", "SourceType"]
-
-
-class SourceType(StrEnum):
-    """The kinds of source a document can come from."""
-
-    GITHUB = "github"
-    LINEAR = "linear"
-    VERCEL = "vercel"
-    NOTION = "notion"
-    SLACK = "slack"
-    GIT = "git"
+__all__ = ["Chunk", "Document"]
 
 
 class Document(BaseModel):
@@ -36,7 +24,7 @@ class Document(BaseModel):
     id: str = Field(min_length=1)
     workspace_id: str = Field(min_length=1)
     source_id: str = Field(min_length=1)
-    source_type: SourceType
+    source_type: str = Field(min_length=1, max_length=32)
     title: str
     url: str | None = None
     path: str | None = None

@@ -9,15 +9,19 @@ from typing import Any
 
 import inngest
 
+from sourcesync.connectors.registry import all_specs
+from sourcesync.connectors.spec import SourceKind
+
 from . import (
     docs_batch_coordinator,
+    document_source_sync,
     documents_process,
     documents_removed,
     file_source_sync,
     files_batch_processor,
-    linear_sync,
     source_changed,
     source_connected,
+    sources_scheduler,
     store_ensure,
     sync_cancelled,
     sync_orchestrator,
@@ -28,15 +32,19 @@ APP_ID = "sourcesync"
 
 
 def create_functions(client: inngest.Inngest, services: Services) -> list[inngest.Function[Any]]:
-    """Every workflow function, wired to ``services``."""
+    """Every workflow function, wired to ``services``: one ``{type}-sync`` per registered
+    source type (the file or the document workflow, by the source's kind)."""
     ensure = store_ensure.create(client, services)
     process = documents_process.create(client, services)
     coordinator = docs_batch_coordinator.create(client, services, process)
     batches = files_batch_processor.create(client, services)
+    workflow_of_kind = {
+        SourceKind.FILES: file_source_sync.create,
+        SourceKind.DOCUMENTS: document_source_sync.create,
+    }
     routes = {
-        "git": file_source_sync.create(client, services, "git"),
-        "github": file_source_sync.create(client, services, "github"),
-        "linear": linear_sync.create(client, services),
+        spec.type: workflow_of_kind[spec.kind](client, services, spec.type)
+        for spec in all_specs().values()
     }
     orchestrator = sync_orchestrator.create(client, services, ensure, routes)
     return [
@@ -48,6 +56,7 @@ def create_functions(client: inngest.Inngest, services: Services) -> list[innges
         process,
         source_connected.create(client, services),
         source_changed.create(client, services),
+        sources_scheduler.create(client, services),
         documents_removed.create(client, services),
         sync_cancelled.create(client, services),
     ]

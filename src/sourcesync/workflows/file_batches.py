@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sourcesync import db
+from sourcesync.connectors.cursors import CommitCursor
 from sourcesync.connectors.file_source import FileRef
-from sourcesync.documents import ContentKind, detect_content
+from sourcesync.connectors.registry import get_spec
+from sourcesync.documents import ContentKind, detect_content, scoped_document_id
 from sourcesync.events import FilesBatchProcess
 
 from .services import Services
@@ -37,16 +39,19 @@ def plan_file_sync(
     """List what to sync, split it into batches stored with the job; return a summary."""
     with services.reading() as session:
         source = db.require_source(session, workspace_id, source_id)
-        cursor = dict(source.cursor or {})
+        cursor = get_spec(source.type).parse_cursor(source.cursor)
         connector = open_file_source(source, services.settings)
+    last_commit = cursor.commit if isinstance(cursor, CommitCursor) else None
     with contextlib.closing(connector):
-        plan = connector.plan(cursor.get("commit"), full or not cursor.get("commit"))
+        plan = connector.plan(last_commit, full or last_commit is None)
     items: list[dict[str, Any]] = [ref.to_json() for ref in plan.files]
     items += [{"path": path, "delete": True} for path in plan.deleted_paths]
     if plan.full:
         with services.reading() as session:
             known = set(db.list_document_ids(session, workspace_id, source_id))
-        listed = {connector.document_id(ref.path) for ref in plan.files}
+        listed = {
+            scoped_document_id(source_id, connector.document_id(ref.path)) for ref in plan.files
+        }
         items += [{"document_id": doc_id, "delete": True} for doc_id in sorted(known - listed)]
     size = services.settings.batch_size
     batches = [items[start : start + size] for start in range(0, len(items), size)]
@@ -72,10 +77,12 @@ def process_file_batch(services: Services, event: FilesBatchProcess) -> BatchRes
         source = db.require_source(session, event.workspace_id, event.source_id)
         connector = open_file_source(source, services.settings)
     refs = [FileRef.from_json(item) for item in items if not item.get("delete")]
+
+    def document_id(path: str) -> str:
+        return scoped_document_id(event.source_id, connector.document_id(path))
+
     deletions = [
-        item.get("document_id") or connector.document_id(item["path"])
-        for item in items
-        if item.get("delete")
+        item.get("document_id") or document_id(item["path"]) for item in items if item.get("delete")
     ]
     limit = services.settings.max_file_bytes
     small = [ref for ref in refs if ref.size <= limit]
@@ -86,7 +93,7 @@ def process_file_batch(services: Services, event: FilesBatchProcess) -> BatchRes
     failures: list[tuple[str, str]] = []
     for ref in small:
         data = contents.get(ref.path)
-        doc_id = connector.document_id(ref.path)
+        doc_id = document_id(ref.path)
         if data is None:
             deletions.append(doc_id)
             continue
@@ -95,19 +102,13 @@ def process_file_batch(services: Services, event: FilesBatchProcess) -> BatchRes
             result.skipped += 1
             continue
         try:
-            document = connector.document(
-                workspace_id=event.workspace_id,
-                source_id=event.source_id,
-                head=event.head,
-                ref=ref,
-                text=detected.text,
-            )
+            document = connector.document(head=event.head, ref=ref, text=detected.text)
         except ValueError as exc:
             failures.append((doc_id, f"could not read {ref.path}: {exc}"))
             continue
         upserts.append(
             db.DocumentUpsert(
-                id=document.id,
+                id=doc_id,
                 source_id=event.source_id,
                 title=document.title,
                 url=document.url,

@@ -1,5 +1,5 @@
-"""git-sync and github-sync: plan a file source's sync, fan its batches out, wait for them,
-move the cursor."""
+"""{type}-sync for file sources (git, GitHub, ...): plan a sync, fan its batches out, wait
+for them, move the cursor."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import inngest
 
 from sourcesync import db
+from sourcesync.connectors.cursors import CommitCursor
 from sourcesync.events import (
     FilesBatchProcess,
     SourceSyncCompleted,
@@ -25,9 +26,7 @@ from .validation import parse_event
 EVENTS_PER_SEND = 500
 
 
-def create(
-    client: inngest.Inngest, services: Services, source_type: str = "git"
-) -> inngest.Function[Any]:
+def create(client: inngest.Inngest, services: Services, source_type: str) -> inngest.Function[Any]:
     trigger_name = SourceSyncTrigger.name_for(source_type)
 
     @client.create_function(
@@ -77,7 +76,8 @@ def create(
 
         def advance_cursor() -> None:
             with services.transaction() as session:
-                db.update_source_cursor(session, request.source_id, {"commit": plan["head"]})
+                cursor = CommitCursor(commit=plan["head"])
+                db.update_source_cursor(session, request.source_id, cursor.model_dump())
 
         await ctx.step.run("advance-cursor", services.in_thread, advance_cursor)
         completed = SourceSyncCompleted(

@@ -35,6 +35,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
             source_type=request.source_type,
             mode="full",
             trigger="source_connected",
+            job_id=request.job_id,
         )
 
         def status() -> str:

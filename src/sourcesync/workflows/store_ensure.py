@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -18,6 +19,33 @@ def namespace_for(workspace_id: str, model_name: str) -> str:
     """One namespace per workspace and embedding model: vectors of two models never mix."""
     model = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")
     return f"{workspace_id}-{model}"
+
+
+RETIRED_IDS_PER_DELETE = 500
+
+
+async def _purge_retired_vectors(services: Services, workspace_id: str) -> None:
+    """Delete vectors stored under document ids that migration 0002 retired, in every
+    namespace of the workspace (once; afterwards this is one empty query)."""
+
+    def take() -> tuple[list[str], list[str]]:
+        with services.reading() as session:
+            ids = db.take_retired_document_ids(session, workspace_id, RETIRED_IDS_PER_DELETE)
+            stores = db.list_stores(session, workspace_id) if ids else []
+        return ids, [store.namespace for store in stores]
+
+    def forget(ids: list[str]) -> None:
+        with services.transaction() as session:
+            db.forget_retired_document_ids(session, workspace_id, ids)
+
+    while True:
+        ids, namespaces = await services.in_thread(take)
+        if not ids:
+            return
+        for namespace in namespaces:
+            with contextlib.suppress(LookupError):
+                await services.vectors.delete_documents(namespace, workspace_id, ids)
+        await services.in_thread(forget, ids)
 
 
 def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]:
@@ -61,6 +89,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
 
             await services.in_thread(record)
             await services.vectors.ensure(namespace, dimension)
+            await _purge_retired_vectors(services, request.workspace_id)
             ensured = StoreEnsured(
                 namespace=namespace, dimension=dimension, model=embedder.model_name
             )

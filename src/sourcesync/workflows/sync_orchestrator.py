@@ -103,7 +103,7 @@ def create(
         workflow = source_workflows.get(request.source_type)
         if workflow is None:
             raise inngest.NonRetriableError(
-                f"{request.source_type} sources cannot be synced yet; supported: "
+                f"no source type {request.source_type!r} is installed; installed: "
                 + ", ".join(sorted(source_workflows))
             )
 

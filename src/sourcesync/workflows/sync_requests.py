@@ -21,9 +21,10 @@ async def request_sync(
     trigger: SyncTrigger,
     before: str | None = None,
     after: str | None = None,
+    job_id: str | None = None,
 ) -> str:
     """Queue a job (its id derived from this run, so a retry finds the same job) and send
-    the event that starts it; return the job id."""
+    the event that starts it; return the job id. ``job_id`` names a job already queued."""
 
     def queue_job() -> str:
         with services.transaction() as session:
@@ -37,7 +38,8 @@ async def request_sync(
             )
         return job.id
 
-    job_id: str = await ctx.step.run("queue-job", services.in_thread, queue_job)
+    if job_id is None:
+        job_id = await ctx.step.run("queue-job", services.in_thread, queue_job)
     sync = SyncRequested(
         workspace_id=workspace_id,
         source_id=source_id,

@@ -69,6 +69,7 @@ def make_client(github: FakeGitHub, token_env: None) -> Iterator[Callable[..., G
 @pytest.fixture
 def make_source(make_client: Callable[..., GitHubClient]) -> SourceFactory:
     def make(*, client: GitHubClient | None = None, **kwargs: Any) -> GitHubFileSource:
+        kwargs = {"workspace_id": "ws", "source_id": "src-1"} | kwargs
         return GitHubFileSource(client=client or make_client(), **kwargs)
 
     return make

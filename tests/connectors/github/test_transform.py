@@ -1,5 +1,4 @@
 from sourcesync.connectors.file_source import FileRef
-from sourcesync.documents import SourceType
 
 from .conftest import SourceFactory
 
@@ -11,12 +10,11 @@ def test_a_file_becomes_a_document_with_a_stable_id_and_a_link_at_the_commit(
 ) -> None:
     ref = FileRef("notes/a file #1.txt", "b" * 40, 30)
 
-    document = make_source(branch="main").document(
-        workspace_id="ws", source_id="src-1", head=COMMIT, ref=ref, text="hello"
-    )
+    document = make_source(branch="main").document(head=COMMIT, ref=ref, text="hello")
 
     assert document.id == "github:file:octo/widgets:notes/a file #1.txt"
-    assert document.source_type is SourceType.GITHUB
+    assert document.source_type == "github"
+    assert (document.workspace_id, document.source_id) == ("ws", "src-1")
     assert document.title == ref.path
     assert (
         document.url == f"https://github.com/octo/widgets/blob/{COMMIT}/notes/a%20file%20%231.txt"
@@ -39,8 +37,6 @@ def test_links_point_at_the_enterprise_host_and_the_default_branch_is_recorded(
     source.validate()
 
     document = source.document(
-        workspace_id="ws",
-        source_id="src-1",
         head=COMMIT,
         ref=FileRef("src/app.py", "c" * 40, 3),
         text="x=1",

@@ -5,8 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sourcesync.connectors.linear import LinearBatch, LinearSettings, LinearSource
-from sourcesync.documents import Document, SourceType, linear_issue_id, linear_project_id
+from sourcesync.connectors.linear import (
+    LinearBatch,
+    LinearSettings,
+    LinearSource,
+    linear_issue_id,
+    linear_project_id,
+)
+from sourcesync.documents import Document
 from tests.fakes.linear import FakeLinear
 
 from .conftest import Workspace
@@ -71,7 +77,7 @@ def test_issue_document_has_fields_comments_and_relationships(
     documents = documents_of(full_sync(source)[0])
 
     parent = documents[linear_issue_id(workspace.parent["id"])]
-    assert parent.source_type is SourceType.LINEAR
+    assert parent.source_type == "linear"
     assert parent.workspace_id == "ws" and parent.source_id == "src-linear"
     assert parent.title == "ENG-1: Ship search"
     assert parent.url == "https://linear.app/acme/issue/ENG-1"

@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 
-from sourcesync.connectors.linear import WebhookRejectedError, parse_webhook, verify_signature
-from sourcesync.documents import linear_issue_id, linear_project_id
+from sourcesync.connectors.linear import (
+    WebhookRejectedError,
+    linear_issue_id,
+    linear_project_id,
+    parse_webhook,
+    verify_signature,
+)
 
 FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "linear"
 SECRET = "whsec-test"

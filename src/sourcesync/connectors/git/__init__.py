@@ -2,6 +2,6 @@
 
 from .repository import Change, GitFile, GitRepository
 from .source import GitFileSource
-from .transform import git_document
+from .transform import git_document, git_file_id
 
-__all__ = ["Change", "GitFile", "GitFileSource", "GitRepository", "git_document"]
+__all__ = ["Change", "GitFile", "GitFileSource", "GitRepository", "git_document", "git_file_id"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sourcesync.documents import Document, git_file_id
+from sourcesync.documents import Document
 
 from ..file_filters import FileFilter
 from ..file_source import FilePlan, FileRef
 from .repository import GitFile, GitRepository
-from .transform import git_document
+from .transform import git_document, git_file_id
 
 
 class GitFileSource:
@@ -23,9 +23,13 @@ class GitFileSource:
         name: str,
         branch: str | None = None,
         file_filter: FileFilter | None = None,
+        workspace_id: str,
+        source_id: str,
     ) -> None:
         self.repository = GitRepository(path)
         self.name = name
+        self.workspace_id = workspace_id
+        self.source_id = source_id
         self.branch = branch
         self.filter = file_filter or FileFilter()
 
@@ -74,12 +78,10 @@ class GitFileSource:
     def document_id(self, path: str) -> str:
         return git_file_id(self.name, path)
 
-    def document(
-        self, *, workspace_id: str, source_id: str, head: str, ref: FileRef, text: str
-    ) -> Document:
+    def document(self, *, head: str, ref: FileRef, text: str) -> Document:
         return git_document(
-            workspace_id=workspace_id,
-            source_id=source_id,
+            workspace_id=self.workspace_id,
+            source_id=self.source_id,
             repo_name=self.name,
             repo_path=self.repository.path,
             branch=self.branch,

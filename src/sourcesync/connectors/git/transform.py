@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sourcesync.documents import Document, SourceType, git_file_id, language_for_path
+from sourcesync.documents import Document, language_for_path, path_part, readable_id
 
 from .repository import GitFile
+
+
+def git_file_id(repo_name: str, path: str) -> str:
+    """`git:file:{repo-name}:{path}` for a file of a plain git repository."""
+    return readable_id("git", "file", repo_name, path_part(path))
 
 
 def git_document(
@@ -25,7 +30,7 @@ def git_document(
         id=git_file_id(repo_name, file.path),
         workspace_id=workspace_id,
         source_id=source_id,
-        source_type=SourceType.GIT,
+        source_type="git",
         title=file.path,
         url=(repo_path / file.path).resolve().as_uri(),
         path=file.path,

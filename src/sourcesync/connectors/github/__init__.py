@@ -10,7 +10,7 @@ from .compare import Comparison, compare_commits
 from .content import download_files
 from .errors import GitHubNotFoundError
 from .source import GitHubFileSource
-from .transform import github_document
+from .transform import github_document, github_file_id
 from .tree import TreeFile, files_at, list_files
 from .webhooks import (
     DELIVERY_HEADER,
@@ -40,6 +40,7 @@ __all__ = [
     "download_files",
     "files_at",
     "github_document",
+    "github_file_id",
     "list_files",
     "parse_push_event",
     "parse_repository",

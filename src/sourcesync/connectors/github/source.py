@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from sourcesync.documents import Document, github_file_id
+from sourcesync.documents import Document
 
 from ..errors import SourceConfigError
 from ..file_filters import FileFilter
@@ -20,7 +20,7 @@ from .compare import Comparison, compare_commits
 from .content import download_files
 from .errors import GitHubNotFoundError
 from .settings import COMPARE_FILES_CAP, DEFAULT_WEB_URL
-from .transform import github_document
+from .transform import github_document, github_file_id
 from .tree import TreeFile, files_at, list_files
 
 
@@ -35,12 +35,16 @@ class GitHubFileSource:
         self,
         *,
         client: GitHubClient,
+        workspace_id: str,
+        source_id: str,
         branch: str | None = None,
         file_filter: FileFilter | None = None,
         web_url: str = DEFAULT_WEB_URL,
         compare_files_cap: int = COMPARE_FILES_CAP,
     ) -> None:
         self.client = client
+        self.workspace_id = workspace_id
+        self.source_id = source_id
         self.branch = branch
         self.filter = file_filter or FileFilter()
         self.web_url = web_url
@@ -91,12 +95,10 @@ class GitHubFileSource:
     def document_id(self, path: str) -> str:
         return github_file_id(self.client.owner, self.client.name, path)
 
-    def document(
-        self, *, workspace_id: str, source_id: str, head: str, ref: FileRef, text: str
-    ) -> Document:
+    def document(self, *, head: str, ref: FileRef, text: str) -> Document:
         return github_document(
-            workspace_id=workspace_id,
-            source_id=source_id,
+            workspace_id=self.workspace_id,
+            source_id=self.source_id,
             owner=self.client.owner,
             repo=self.client.name,
             branch=self.branch or self._default_branch,

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from sourcesync.documents import Document, SourceType, github_file_id, language_for_path
+from sourcesync.documents import Document, language_for_path, path_part, readable_id
 
 from ..file_source import FileRef
 from .settings import DEFAULT_WEB_URL
+
+
+def github_file_id(owner: str, repo: str, path: str) -> str:
+    """`github:file:{owner}/{repo}:{path}`."""
+    return readable_id("github", "file", f"{owner}/{repo}", path_part(path))
 
 
 def github_document(
@@ -27,7 +32,7 @@ def github_document(
         id=github_file_id(owner, repo, ref.path),
         workspace_id=workspace_id,
         source_id=source_id,
-        source_type=SourceType.GITHUB,
+        source_type="github",
         title=ref.path,
         url=f"{web_url.rstrip('/')}/{owner}/{repo}/blob/{commit}/{quote(ref.path)}",
         path=ref.path,

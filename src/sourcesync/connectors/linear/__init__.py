@@ -6,6 +6,7 @@ speaks GraphQL to Linear, and `parse_webhook` verifies and reads webhook deliver
 
 from .client import LinearClient
 from .errors import LinearAPIError, WebhookRejectedError
+from .ids import linear_issue_id, linear_project_id
 from .settings import DEFAULT_TOKEN_ENV, LINEAR_API_URL, LinearSettings, TokenKind
 from .source import LinearBatch, LinearDocuments, LinearSource
 from .transform import issue_document, project_document
@@ -32,6 +33,8 @@ __all__ = [
     "WebhookAction",
     "WebhookRejectedError",
     "issue_document",
+    "linear_issue_id",
+    "linear_project_id",
     "parse_webhook",
     "project_document",
     "verify_signature",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ..errors import ConnectorError
+from ..webhooks import WebhookRejectedError
 
 __all__ = ["LinearAPIError", "WebhookRejectedError"]
 
@@ -16,8 +17,3 @@ class LinearAPIError(ConnectorError):
         super().__init__(message)
         self.status_code = status_code
         self.code = code
-
-
-class WebhookRejectedError(ConnectorError):
-    """A webhook delivery failed verification (bad signature, stale timestamp, bad body):
-    answer it with 4xx and do not act on it."""

@@ -18,10 +18,14 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal, Self
 
-from sourcesync.documents import Document, linear_issue_id, linear_project_id
+from sourcesync.documents import Document
 
+from ..cursors import UpdatedAtCursor
+from ..document_source import DocumentBatch
 from ..errors import SourceConfigError
+from ..spec import SourceCursor
 from .client import JSONObject, LinearClient
+from .ids import linear_issue_id, linear_project_id
 from .models import Issue, Project
 from .pagination import complete_connection, iter_pages
 from .queries import (
@@ -93,9 +97,11 @@ class LinearSource:
         source_id: str,
         settings: LinearSettings | None = None,
         client: LinearClient | None = None,
+        teams: Sequence[str] = (),
     ) -> None:
         self.workspace_id = workspace_id
         self.source_id = source_id
+        self.teams = tuple(teams)
         self.settings = settings or LinearSettings()
         self.client = client or LinearClient.from_settings(self.settings)
 
@@ -114,7 +120,9 @@ class LinearSource:
         self.client.close()
 
     def validate(self, teams: Sequence[str] | None = None) -> str:
-        """Check the token (and that the team keys `teams` exist); return the token's user."""
+        """Check the token (and that the team keys `teams`, by default the source's, exist);
+        return the token's user."""
+        teams = self.teams if teams is None else teams
         viewer = self.client.execute(VIEWER_QUERY)["viewer"]
         if teams:
             found = {
@@ -135,6 +143,20 @@ class LinearSource:
                     f"{viewer['name']}: check the team keys (like ENG in ENG-123)"
                 )
         return str(viewer["name"])
+
+    def changes(self, cursor: SourceCursor | None) -> Iterator[DocumentBatch]:
+        """The `DocumentSource` face of `iter_changes`, for the source's teams."""
+        since = cursor.updated_at if isinstance(cursor, UpdatedAtCursor) else None
+        for batch in self.iter_changes(since, self.teams or None):
+            yield DocumentBatch(
+                documents=batch.documents,
+                deleted_ids=batch.deleted_ids,
+                cursor=UpdatedAtCursor(updated_at=batch.cursor),
+            )
+
+    def live_ids(self) -> set[str]:
+        """The `DocumentSource` face of `list_ids`, for the source's teams."""
+        return self.list_ids(self.teams or None)
 
     def iter_changes(
         self, since: datetime | None, teams: Sequence[str] | None = None

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 
 from pydantic import JsonValue
 
-from sourcesync.documents import Document, SourceType, linear_issue_id, linear_project_id
+from sourcesync.documents import Document
 
+from .ids import linear_issue_id, linear_project_id
 from .models import Issue, IssueRef, IssueRelation, Project, Team, User
 
 __all__ = ["issue_document", "project_document"]
@@ -79,7 +80,7 @@ def issue_document(issue: Issue, *, workspace_id: str, source_id: str) -> Docume
         id=linear_issue_id(issue.id),
         workspace_id=workspace_id,
         source_id=source_id,
-        source_type=SourceType.LINEAR,
+        source_type="linear",
         title=f"{issue.identifier}: {issue.title}",
         url=issue.url,
         content="\n\n".join(sections) + "\n",
@@ -119,7 +120,7 @@ def project_document(project: Project, *, workspace_id: str, source_id: str) -> 
         id=linear_project_id(project.id),
         workspace_id=workspace_id,
         source_id=source_id,
-        source_type=SourceType.LINEAR,
+        source_type="linear",
         title=project.name,
         url=project.url,
         content="\n\n".join(sections) + "\n",

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast, get_args
 
-from sourcesync.documents import linear_issue_id, linear_project_id
-
 from .errors import WebhookRejectedError
+from .ids import linear_issue_id, linear_project_id
 
 __all__ = [
     "SIGNATURE_HEADER",
     "LinearWebhookEvent",
     "WebhookAction",
     "parse_webhook",
+    "read_webhook",
     "verify_signature",
 ]
 
@@ -75,6 +75,13 @@ def parse_webhook(
     `body` must be the raw request body: re-serialized JSON would not match the signature.
     """
     verify_signature(body, signature, secret)
+    return read_webhook(body, now=now, tolerance=tolerance)
+
+
+def read_webhook(
+    body: bytes, *, now: datetime | None = None, tolerance: timedelta = DEFAULT_TOLERANCE
+) -> LinearWebhookEvent:
+    """Read a delivery whose signature was checked: refuse it when stale, say what changed."""
     try:
         payload = json.loads(body)
     except ValueError as error:
@@ -102,7 +109,10 @@ def _delivered_at(payload: dict[str, Any]) -> datetime:
     stamp = payload.get("webhookTimestamp")
     if isinstance(stamp, bool) or not isinstance(stamp, int | float):
         raise WebhookRejectedError("webhook body lacks a numeric webhookTimestamp")
-    return datetime.fromtimestamp(stamp / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(stamp / 1000, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise WebhookRejectedError(f"webhookTimestamp {stamp!r} is not a time") from exc
 
 
 def _event(

@@ -1,49 +1,60 @@
-"""linear-sync: issues and projects become documents straight from Linear's API, then join
-the document path at docs.batch.trigger."""
+"""{type}-sync for document sources (Linear, and any source whose items are documents):
+store what changed since the cursor, then join the document path at docs.batch.trigger.
+
+One workflow serves every document source: the connector only says what changed
+(``connectors/document_source.py``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from typing import Any
 
 import inngest
 
 from sourcesync import db
+from sourcesync.connectors.registry import get_spec
+from sourcesync.documents import scoped_document_id
 from sourcesync.events import DocsBatchTrigger, SourceSynced, SourceSyncTrigger
 
 from .fan_in import wait_for_batches
 from .services import Services
 from .source_errors import source_errors
-from .sources import open_linear_source
+from .sources import open_document_source
 from .validation import parse_event
 
 DOCUMENTS_PER_BATCH = 50
 EVENTS_PER_SEND = 500
 
 
-def collect_linear(services: Services, request: SourceSyncTrigger) -> dict[str, Any]:
-    """Store every changed issue and project, delete the gone ones, plan document batches.
+def collect_documents(services: Services, request: SourceSyncTrigger) -> dict[str, Any]:
+    """Store every changed document, delete the gone ones, plan document batches.
 
-    The source's cursor moves forward after each stored batch (Linear reports in
-    ``updatedAt`` order), so a crash mid-way resumes without re-reading what was stored.
+    The source's cursor moves forward after each stored batch (sources report changes
+    oldest first), so a crash mid-way resumes without re-reading what was stored.
     Documents left pending by an earlier failed sync are embedded again too.
     """
     with services.transaction() as session:
         source = db.require_source(session, request.workspace_id, request.source_id)
-        cursor = dict(source.cursor or {})
-        teams = source.config.get("teams") or None
-    full = request.mode == "full" or "updatedAt" not in cursor
-    since = None if full else datetime.datetime.fromisoformat(cursor["updatedAt"])
+    spec = get_spec(source.type)
+    cursor = None if request.mode == "full" else spec.parse_cursor(source.cursor)
+    full = cursor is None
     stored = unchanged = 0
     deleted: list[str] = []
-    with open_linear_source(source, services.settings) as linear:
-        for batch in linear.iter_changes(since, teams):
+
+    def scoped(name: str) -> str:
+        return scoped_document_id(request.source_id, name)
+
+    with contextlib.closing(open_document_source(source, services.settings)) as connector:
+        for batch in connector.changes(cursor):
             upserts = [
                 db.DocumentUpsert(
-                    id=document.id,
+                    id=scoped(document.id),
                     source_id=request.source_id,
                     title=document.title,
                     url=document.url,
+                    path=document.path,
                     content_hash=document.content_hash,
                     metadata=document.metadata,
                     size=len(document.content),
@@ -58,13 +69,16 @@ def collect_linear(services: Services, request: SourceSyncTrigger) -> dict[str, 
                 )
                 unchanged += sum(s == db.DocumentStatus.PROCESSED for s in statuses.values())
                 deleted += db.mark_documents_deleted(
-                    session, request.workspace_id, batch.deleted_ids
+                    session, request.workspace_id, [scoped(i) for i in batch.deleted_ids]
                 )
-                db.update_source_cursor(
-                    session, request.source_id, {"updatedAt": batch.cursor.isoformat()}
-                )
+                if batch.cursor is not None:
+                    db.update_source_cursor(
+                        session,
+                        request.source_id,
+                        batch.cursor.model_dump(mode="json", by_alias=True),
+                    )
             stored += len(upserts)
-        live = linear.list_ids(teams) if full else None
+        live = {scoped(name) for name in connector.live_ids()} if full else None
     with services.transaction() as session:
         if live is not None:
             known = set(db.list_document_ids(session, request.workspace_id, request.source_id))
@@ -93,20 +107,20 @@ def collect_linear(services: Services, request: SourceSyncTrigger) -> dict[str, 
     return {"batches": len(batches), "documents": stored, "deleted": deleted, "full": full}
 
 
-def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]:
+def create(client: inngest.Inngest, services: Services, source_type: str) -> inngest.Function[Any]:
     @client.create_function(
-        fn_id="linear-sync",
-        name="Sync Linear source",
-        trigger=inngest.TriggerEvent(event=SourceSyncTrigger.name_for("linear")),
+        fn_id=f"{source_type}-sync",
+        name=f"Sync {source_type} source",
+        trigger=inngest.TriggerEvent(event=SourceSyncTrigger.name_for(source_type)),
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=30)),
         retries=3,
     )
-    async def linear_sync(ctx: inngest.Context) -> dict[str, Any]:
+    async def document_source_sync(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(SourceSyncTrigger, ctx.event.data)
 
         async def collect() -> dict[str, Any]:
             with source_errors():
-                return await services.in_thread(collect_linear, services, request)
+                return await services.in_thread(collect_documents, services, request)
 
         plan = await ctx.step.run("collect", collect)
         if plan["deleted"]:
@@ -156,4 +170,4 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
             mode="full" if plan["full"] else "incremental",
         ).to_data()
 
-    return linear_sync
+    return document_source_sync
