@@ -1,5 +1,5 @@
 """A loopback Linear: GraphQL over real HTTP, executed by graphql-core against Linear's
-published schema (`../shared/fixtures/linear/schema.graphql`) and in-memory data.
+published schema (`tests/fixtures/linear/schema.graphql`) and in-memory data.
 
 What it implements is what the connector relies on, the way Linear documents it: cursor
 paging (`first` ≤ 250, `after`, `pageInfo`), `includeArchived`, `orderBy` (`createdAt`
@@ -31,9 +31,7 @@ from graphql import (
     graphql_sync,
 )
 
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "linear" / "schema.graphql"
-)
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "linear" / "schema.graphql"
 MAX_FIRST = 250
 AUTH_ERROR = {
     "message": "Authentication required, not authenticated",

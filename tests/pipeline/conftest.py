@@ -144,11 +144,6 @@ class Harness:
         return documents[0] if documents else None
 
 
-@pytest.fixture(scope="session")
-def local_embedder() -> LocalEmbedder:
-    return LocalEmbedder()
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "repo")

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sourcesync import actions
 from sourcesync.connectors.github import GitHubFileSource, github_file_id
+from sourcesync.connectors.github import spec as github_spec
 from sourcesync.embeddings import LocalEmbedder
-from sourcesync.workflows import sources as workflow_sources
 from tests.fakes.github import FakeGitHub, GitRepo
 
 from .conftest import Harness, running_harness
@@ -186,7 +186,7 @@ async def test_truncated_trees_and_the_compare_cap_still_sync_every_change(
     github.truncate_trees_over = 2
     github.compare_cap = 1  # GitHub's 300, scaled down with the connector's own limit:
     capped = functools.partial(GitHubFileSource, compare_files_cap=1)
-    monkeypatch.setattr(workflow_sources, "GitHubFileSource", capped)
+    monkeypatch.setattr(github_spec, "GitHubFileSource", capped)
     first = await gh_harness.sync("widgets")
     assert first.completed["metrics"]["filesProcessed"] == 4
     assert github.tree_requests(recursive=False) > 0, "the truncated tree was not walked"

@@ -43,9 +43,10 @@ class DocumentSource(Protocol):
         so that storing a batch and then moving to its cursor never skips anything."""
         ...
 
-    def live_ids(self) -> set[str]:
-        """The names of every document the source still has (after a full sync, stored
-        documents missing from it are deleted)."""
+    def live_ids(self) -> set[str] | None:
+        """The names of every document the source still has: after a full sync, stored
+        documents missing from it are deleted. None when the source cannot list all it
+        has (a feed shows only its latest entries), so nothing is pruned."""
         ...
 
     def close(self) -> None:

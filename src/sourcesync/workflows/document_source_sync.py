@@ -78,7 +78,8 @@ def collect_documents(services: Services, request: SourceSyncTrigger) -> dict[st
                         batch.cursor.model_dump(mode="json", by_alias=True),
                     )
             stored += len(upserts)
-        live = {scoped(name) for name in connector.live_ids()} if full else None
+        names = connector.live_ids() if full else None
+        live = None if names is None else {scoped(name) for name in names}
     with services.transaction() as session:
         if live is not None:
             known = set(db.list_document_ids(session, request.workspace_id, request.source_id))

@@ -5,7 +5,7 @@ import pytest
 
 from sourcesync.connectors.github import WebhookPayloadError, parse_push_event, verify_signature
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "github"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github"
 VECTOR = json.loads((FIXTURES / "webhook-signature-test-vector.json").read_text())
 
 

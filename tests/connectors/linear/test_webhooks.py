@@ -17,7 +17,7 @@ from sourcesync.connectors.linear import (
     verify_signature,
 )
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "linear"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "linear"
 SECRET = "whsec-test"
 
 
