@@ -27,9 +27,12 @@ test: lint
 	$(BIN)/pytest -q
 
 demo: $(STAMP)
-	$(BIN)/sourcesync sources list --json | grep -q '"name": "sourcesync"' \
-		|| $(BIN)/sourcesync sources add git . --name sourcesync
-	$(BIN)/sourcesync sync sourcesync
+	# Adding the source runs its first sync; later runs sync what changed.
+	if $(BIN)/sourcesync sources list --json | grep -q '"name": "sourcesync"'; then \
+		$(BIN)/sourcesync sync sourcesync; \
+	else \
+		$(BIN)/sourcesync sources add git . --name sourcesync; \
+	fi
 	$(BIN)/sourcesync search "what happens to a run when the engine is killed" -k 3
 	$(BIN)/sourcesync search "chunking markdown by headings and code by top-level blocks" -k 3
 

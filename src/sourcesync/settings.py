@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     def source_url(self, source_type: str, key: str, default: str) -> str:
         """A source's API base URL ``key`` (``api_url``): ``SOURCESYNC_{TYPE}_{KEY}``, given
-        to ``Settings(github_api_url=...)`` or in the environment, else ``default``.
+        to ``Settings({type}_api_url=...)`` or in the environment, else ``default``.
 
         Sources declare their own URLs (so Enterprise hosts and test fakes work for every
         source without a field here for each).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from sourcesync import actions, db
@@ -125,3 +126,34 @@ async def test_removing_a_source_deletes_its_vectors_and_keeps_its_jobs(
     assert actions.job_view(harness.services, synced.job["jobId"])["source"] == "lh"
     with pytest.raises(db.SourceNotFoundError):
         actions.queue_sync(harness.services, "lh", full=False, trigger="cli")
+
+
+async def test_the_api_adds_lists_and_removes_sources(harness: Harness, repo: Repo) -> None:
+    repo.write("README.md", "# Lighthouse\n\nThe keeper logs ships.\n")
+    repo.commit("initial")
+    transport = httpx.ASGITransport(app=harness.runtime.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        types = (await client.get("/api/source-types")).json()
+        assert {"git", "github", "linear"} <= {t["type"] for t in types}
+        unknown = await client.post("/api/sources", json={"type": "svn", "config": {}})
+        assert unknown.status_code == 400 and "installed" in unknown.json()["detail"]
+        invalid = await client.post("/api/sources", json={"type": "git", "config": {}})
+        assert invalid.status_code == 422
+        assert invalid.json()["detail"][0]["loc"] == ["path"]
+        added = await client.post(
+            "/api/sources",
+            json={"type": "git", "name": "lh", "config": {"path": str(repo.path)}},
+        )
+        assert added.status_code == 201, added.text
+        job_id = added.json()["firstSync"]["jobId"]
+        for _ in range(600):
+            job = (await client.get(f"/api/jobs/{job_id}")).json()
+            if job["status"] not in ("queued", "running"):
+                break
+            await asyncio.sleep(0.1)
+        assert (job["status"], job["trigger"]) == ("completed", "source_connected")
+        [listed] = (await client.get("/api/sources")).json()
+        assert (listed["name"], listed["documents"]) == ("lh", 1)
+        assert (await client.get("/api/sources/lh")).json()["lastJob"]["jobId"] == job_id
+        assert (await client.delete("/api/sources/lh")).status_code == 200
+        assert (await client.get("/api/sources/lh")).status_code == 404

@@ -10,6 +10,7 @@ from fastapi import FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from sourcesync import actions, db
+from sourcesync.api.sources import create_sources_router
 from sourcesync.api.webhooks import create_webhook_router
 from sourcesync.workflows import create_functions
 from sourcesync.workflows.services import Services
@@ -25,6 +26,7 @@ def create_app(services: Services, client: inngest.Inngest) -> FastAPI:
     app = FastAPI(title="sourcesync", version="0.1.0")
     inngest.fast_api.serve(app, client, create_functions(client, services))
     app.include_router(create_webhook_router(services, client))
+    app.include_router(create_sources_router(services, client))
 
     @app.post("/api/sync", status_code=202)
     async def request_sync(body: SyncBody) -> dict[str, Any]:

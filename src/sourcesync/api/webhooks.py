@@ -30,7 +30,7 @@ from sourcesync.workflows.services import Services
 log = logging.getLogger("sourcesync.webhooks")
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
-"""GitHub's own cap on a delivery; larger bodies are refused before they are read whole."""
+"""The largest delivery the big webhook senders make (25 MB); larger bodies are refused before they are read whole."""
 REMOVED_IDS_PER_EVENT = 500
 
 

@@ -14,7 +14,7 @@ from sourcesync.db.column_types import utcnow
 from sourcesync.db.errors import SecretInConfigError, SourceNameTakenError, SourceNotFoundError
 from sourcesync.db.models import Document, DocumentContent, RetiredDocumentId, Source
 
-# Keys that name a credential. Their ``*_env`` form (``token_env = "GITHUB_TOKEN"``) is fine.
+# Keys that name a credential. Their ``*_env`` form (``token_env = "SOME_TOKEN"``) is fine.
 _CREDENTIAL_KEY = re.compile(
     r"(token|secret|password|passwd|api_?key|private_?key|access_?key|credentials?)s?$",
     re.IGNORECASE,

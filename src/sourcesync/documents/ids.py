@@ -1,7 +1,7 @@
 """Stable, readable document ids (DESIGN section 5).
 
 A connector names each document within its source from readable parts, following the
-original design (``github:file:{owner}/{repo}:{path}``, ``linear:issue:{id}``); the core
+original design (``{type}:file:{owner}/{repo}:{path}``, ``{type}:issue:{id}``); the core
 stores it as ``{source_id}:{that name}`` (``scoped_document_id``), so two sources on the
 same repository (two branches, say) never share a document. An id names a document across
 syncs, so re-processing it replaces its rows and vectors instead of duplicating them.

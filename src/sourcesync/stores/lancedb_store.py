@@ -51,7 +51,7 @@ class LanceDBVectorStore:
 
     LanceDB's Python API blocks, so every call runs in a worker thread. Writes to one table
     are serialized: concurrent merge-inserts of the same new id would each insert a row
-    (LanceDB does not detect that conflict), and serial commits keep versions linear. Reads
+    (LanceDB does not detect that conflict), and serial commits keep versions in order. Reads
     run concurrently on a snapshot.
 
     Every write adds a table version and a data fragment, so after `optimize_every_writes`

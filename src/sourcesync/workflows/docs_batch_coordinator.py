@@ -1,6 +1,6 @@
 """docs-batch-coordinator: embed a batch of stored documents and record its outcome.
 
-Every source joins here: file sources after fetching, API sources (Linear, Notion, ...)
+Every source joins here: file sources after fetching, document sources
 after writing documents straight from API responses. The coordinator invokes
 documents-process for each 50 documents, so it waits on real completion, and records the
 batch in job_batches, the truth its job's fan-in reads.

@@ -1,4 +1,4 @@
-"""{type}-sync for document sources (Linear, and any source whose items are documents):
+"""{type}-sync for document sources (issue trackers, wikis, chats: items that are documents):
 store what changed since the cursor, then join the document path at docs.batch.trigger.
 
 One workflow serves every document source: the connector only says what changed

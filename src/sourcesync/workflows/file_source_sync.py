@@ -1,4 +1,4 @@
-"""{type}-sync for file sources (git, GitHub, ...): plan a sync, fan its batches out, wait
+"""{type}-sync for file sources (repositories): plan a sync, fan its batches out, wait
 for them, move the cursor."""
 
 from __future__ import annotations
