@@ -10,7 +10,7 @@ from typing import Any
 from sourcesync import db
 from sourcesync.connectors.registry import get_spec
 from sourcesync.db.column_types import utcnow
-from sourcesync.events import SourceConnected, SyncRequested
+from sourcesync.events import SourceConnected, SyncCancel, SyncRequested
 from sourcesync.stores import SearchHit
 from sourcesync.workflows.metrics import job_metrics
 from sourcesync.workflows.schedules import next_run, validate_schedule
@@ -70,7 +70,15 @@ class SourceBusyError(Exception):
     """The source has a sync queued or running."""
 
 
-async def remove_source(services: Services, source_ref: str, *, force: bool = False) -> db.Source:
+@dataclass(frozen=True)
+class Removal:
+    """A removed source and the jobs of it that were cancelled (send their cancel events)."""
+
+    source: db.Source
+    cancelled: list[SyncCancel]
+
+
+async def remove_source(services: Services, source_ref: str, *, force: bool = False) -> Removal:
     """Remove a source: its documents, their content and vectors go; its jobs stay.
 
     A source with a sync queued or running is refused (``SourceBusyError``) unless
@@ -78,7 +86,7 @@ async def remove_source(services: Services, source_ref: str, *, force: bool = Fa
     """
     ws = await services.in_thread(workspace_id, services)
 
-    def remove() -> tuple[db.Source, list[str]]:
+    def remove() -> tuple[db.Source, list[str], list[str]]:
         with services.transaction() as session:
             source = db.require_source(session, ws, source_ref)
             active = db.active_jobs(session, source.id)
@@ -91,13 +99,13 @@ async def remove_source(services: Services, source_ref: str, *, force: bool = Fa
                 db.mark_job_finished(
                     session, job.id, db.JobStatus.CANCELLED, error="the source was removed"
                 )
-            return source, db.remove_source(session, source)
+            return source, db.remove_source(session, source), [job.id for job in active]
 
-    source, document_ids = await services.in_thread(remove)
+    source, document_ids, cancelled = await services.in_thread(remove)
     for store in await services.in_thread(_stores, services, ws):
         with contextlib.suppress(LookupError):
             await services.vectors.delete_documents(store, ws, document_ids)
-    return source
+    return Removal(source, [SyncCancel(job_id=job_id) for job_id in cancelled])
 
 
 def _stores(services: Services, ws: str) -> list[str]:
@@ -160,27 +168,55 @@ def connect_source(services: Services, source: db.Source) -> tuple[db.Job, Sourc
 def queue_sync(
     services: Services, source_ref: str, *, full: bool, trigger: str
 ) -> tuple[db.Job, SyncRequested]:
-    """Create a queued job and the event that starts it (sent by the caller)."""
+    """A queued job and the event that starts it (sent by the caller).
+
+    One sync per source: when the source already has a queued job (waiting behind its
+    running sync), the request joins it (made full if ``full``) instead of queueing another.
+    """
     ws = workspace_id(services)
     with services.transaction() as session:
         source = db.require_source(session, ws, source_ref)
         mode = db.SyncMode.FULL if full or source.cursor is None else db.SyncMode.INCREMENTAL
-        job = db.create_job(
-            session,
-            workspace_id=ws,
-            source_id=source.id,
-            trigger=db.JobTrigger(trigger),
-            mode=mode,
-        )
-        event = SyncRequested(
-            workspace_id=ws,
-            source_id=source.id,
-            source_type=source.type,
-            mode=str(mode),  # type: ignore[arg-type]
-            trigger=trigger,  # type: ignore[arg-type]
-            job_id=job.id,
+        job = db.next_queued_job(session, source.id)
+        if job is None:
+            job = db.create_job(
+                session,
+                workspace_id=ws,
+                source_id=source.id,
+                trigger=db.JobTrigger(trigger),
+                mode=mode,
+            )
+        elif mode is db.SyncMode.FULL:
+            job.mode = db.SyncMode.FULL
+        event = SyncRequested.model_validate(
+            {
+                "workspaceId": ws,
+                "sourceId": source.id,
+                "sourceType": source.type,
+                "mode": str(job.mode),
+                "trigger": str(job.trigger),
+                "jobId": job.id,
+            }
         )
     return job, event
+
+
+class JobEndedError(Exception):
+    """The job has already ended."""
+
+
+def cancel_job(services: Services, job_ref: str) -> tuple[db.Job, SyncCancel]:
+    """End a queued or running job cancelled, and the event that stops its runs (sent by
+    the caller): nothing more is processed or committed for it; its metrics keep what
+    was done before."""
+    with services.transaction() as session:
+        job = db.require_job(session, job_ref)
+        if job.status.is_terminal:
+            raise JobEndedError(f"job {job.id} already ended {job.status}")
+        job = db.mark_job_finished(
+            session, job.id, db.JobStatus.CANCELLED, error="cancelled on request"
+        )
+    return job, SyncCancel(job_id=job.id)
 
 
 def job_view(services: Services, job_ref: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from .cli_support import (
     STATUS_COLOURS,
     JsonOption,
     console,
+    deliver,
     errors,
     fail,
     open_services,
@@ -128,6 +129,22 @@ def sync(
     else:
         print_job(view)
     raise typer.Exit(EXIT_CODES.get(view["status"], 2))
+
+
+@app.command()
+def cancel(job_id: Annotated[str, typer.Argument(help="Job id.")]) -> None:
+    """Cancel a queued or running sync: its runs stop and nothing more is committed."""
+    from . import actions, db
+
+    services = open_services()
+    try:
+        job, event = actions.cancel_job(services, job_id)
+    except db.JobNotFoundError as exc:
+        raise fail(str(exc)) from exc
+    except actions.JobEndedError as exc:
+        raise fail(str(exc), code=1) from exc
+    asyncio.run(deliver(services, [event]))
+    console.print(f"Cancelled job [bold]{job.id}[/bold]")
 
 
 @app.command()

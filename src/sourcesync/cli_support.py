@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import httpx
@@ -43,45 +44,130 @@ def open_services() -> Any:
     return Services.from_settings(Settings())
 
 
-async def run_and_watch(services: Any, job_id: str, event: Any, *, quiet: bool) -> dict[str, Any]:
-    from .engine import StateLockedError
-    from .runtime import EmbeddedRuntime
+async def deliver(services: Any, events: list[Any]) -> None:
+    """Send events to the engine: the running one (``sourcesync serve``, or Inngest), or
+    one started here for the moment (it resumes any runs left in its state)."""
+    await run_and_watch(services, None, events, quiet=True)
 
-    runtime = None
+
+async def run_and_watch(
+    services: Any, job_id: str | None, events: Any, *, quiet: bool
+) -> dict[str, Any]:
+    """Send ``events`` (one or a list), then follow job ``job_id`` until it ends.
+
+    With the embedded engine, the engine runs in this process unless another process
+    (``sourcesync serve``, or another ``sync``) holds its state; then the events go to
+    that one, and if it stops before the job ends, this process takes the engine over
+    (its runs resume from the state).
+    """
     settings = services.settings
-    if settings.engine == "embedded":
-        runtime = EmbeddedRuntime(services)
+    engine = _LocalEngine(services)
+    await engine.start_or_find()
+    try:
+        for event in events if isinstance(events, list) else [events]:
+            if engine.runtime is not None:
+                await engine.runtime.send(event.name, event.to_data())
+                continue
+            try:
+                await _send_remote(settings, event.name, event.to_data())
+            except EventRefusedError as exc:
+                if job_id is not None:
+                    await asyncio.to_thread(_fail_job, services, job_id, str(exc))
+                raise fail(str(exc)) from exc
+        if job_id is None:
+            return {}
+        return await _watch(services, job_id, quiet=quiet, idle=engine.take_over_if_gone)
+    finally:
+        await engine.stop()
+
+
+class _LocalEngine:
+    """The embedded engine in this process, when this process may run it."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.runtime: Any = None
+
+    async def try_start(self) -> None:
+        from .engine import StateLockedError
+        from .runtime import EmbeddedRuntime
+
+        if self.services.settings.engine != "embedded" or self.runtime is not None:
+            return
+        runtime = EmbeddedRuntime(self.services)
         try:
             await runtime.start()
         except StateLockedError:
-            runtime = None
-    try:
-        if runtime is not None:
-            await runtime.send(event.name, event.to_data())
-        else:
-            await _send_remote(settings, event.name, event.to_data())
-        return await _watch(services, job_id, quiet=quiet)
-    finally:
-        if runtime is not None:
-            await runtime.stop()
+            return
+        self.runtime = runtime
+
+    async def start_or_find(self, wait_s: float = 60.0) -> None:
+        """Run the engine here, or wait until the process holding it says where it is."""
+        from .runtime import running_engine_url
+
+        deadline = asyncio.get_running_loop().time() + wait_s
+        while self.services.settings.engine == "embedded":
+            await self.try_start()
+            if self.runtime is not None or running_engine_url(self.services.settings.home):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                return  # sending will say that the other process does not answer
+            await asyncio.sleep(0.2)
+
+    async def take_over_if_gone(self) -> None:
+        """The process that ran the engine stopped: run it here."""
+        from .runtime import running_engine_url
+
+        if self.runtime is None and running_engine_url(self.services.settings.home) is None:
+            await self.try_start()
+
+    async def stop(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+
+
+class EventRefusedError(Exception):
+    """The engine (or Inngest) could not be reached, or refused the event."""
+
+
+def _fail_job(services: Any, job_id: str, message: str) -> None:
+    from . import db
+
+    with services.transaction() as session:
+        db.mark_job_finished(session, job_id, db.JobStatus.FAILED, error=message)
 
 
 async def _send_remote(settings: Any, name: str, data: dict[str, Any]) -> None:
-    """Another process runs the engine (``sourcesync serve``), or Inngest does."""
+    """Another process runs the engine (``sourcesync serve`` or another ``sync``), or
+    Inngest does."""
+    from .runtime import running_engine_url
+
     if settings.engine == "embedded":
-        url = f"http://127.0.0.1:{settings.engine_port}/e/cli"
+        base = running_engine_url(settings.home) or f"http://127.0.0.1:{settings.engine_port}"
+        url = f"{base}/e/cli"
     else:
         base = os.environ.get("INNGEST_EVENT_API_BASE_URL") or os.environ.get(
             "INNGEST_BASE_URL", "https://inn.gs"
         )
         url = f"{base.rstrip('/')}/e/{os.environ.get('INNGEST_EVENT_KEY', 'cli')}"
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.post(url, json={"name": name, "data": data})
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.post(url, json={"name": name, "data": data})
+    except httpx.HTTPError as exc:
+        raise EventRefusedError(
+            f"another sourcesync process holds the engine's state, but its event API at "
+            f"{url} does not answer ({exc.__class__.__name__}); is it still starting or "
+            "stuck? Try again, or stop it"
+            if settings.engine == "embedded"
+            else f"the event API at {url} does not answer ({exc.__class__.__name__})"
+        ) from exc
     if response.status_code >= 400:
-        raise fail(f"the event API at {url} refused the sync: {response.text[:300]}")
+        raise EventRefusedError(f"the event API at {url} refused {name}: {response.text[:300]}")
 
 
-async def _watch(services: Any, job_id: str, *, quiet: bool) -> dict[str, Any]:
+async def _watch(
+    services: Any, job_id: str, *, quiet: bool, idle: Callable[[], Awaitable[None]]
+) -> dict[str, Any]:
     """Show the job's progress, read from the database, until it ends."""
     from . import actions, db
 
@@ -117,6 +203,7 @@ async def _watch(services: Any, job_id: str, *, quiet: bool) -> dict[str, Any]:
                 status = str(job.status)
             if status in terminal:
                 break
+            await idle()
             await asyncio.sleep(0.2)
     return await asyncio.to_thread(actions.job_view, services, job_id)
 

@@ -101,6 +101,13 @@ class SourceChanged(EventData):
     after: str | None = None
 
 
+class SyncCancel(EventData):
+    """Cancel a job: its orchestrator and every child run stop (``cancelOn`` by ``jobId``)."""
+
+    name: ClassVar[str] = "apps-console/sync.cancel"
+    job_id: Id
+
+
 class SchedulesCheck(EventData):
     """Sync the scheduled sources that are due now (the scheduler also runs every minute)."""
 

@@ -7,6 +7,7 @@ the SDK's own sync. The CLI uses it for ``sourcesync sync`` and ``sourcesync ser
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import inngest
@@ -25,6 +26,19 @@ def create_client(engine_url: str | None = None) -> inngest.Inngest:
     return inngest.Inngest(
         app_id=APP_ID, is_production=False, api_base_url=engine_url, event_api_base_url=engine_url
     )
+
+
+def engine_url_file(home: Path) -> Path:
+    """Where the process running the embedded engine of ``home`` writes the engine's URL."""
+    return home / "engine.url"
+
+
+def running_engine_url(home: Path) -> str | None:
+    """The URL of the embedded engine another process runs on ``home``, if one does."""
+    try:
+        return engine_url_file(home).read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 class EmbeddedRuntime:
@@ -47,8 +61,11 @@ class EmbeddedRuntime:
         await self.engine.start()
         self._app = create_app(self.services, create_client(self.engine.url))
         await self.engine.register_app(self._app)
+        # Another sourcesync process finds this engine here (its state is locked to us).
+        engine_url_file(self.services.settings.home).write_text(self.engine.url + "\n")
 
     async def stop(self) -> None:
+        engine_url_file(self.services.settings.home).unlink(missing_ok=True)
         await self.engine.stop()
 
     async def send(self, name: str, data: dict[str, Any]) -> str:

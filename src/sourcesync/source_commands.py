@@ -18,6 +18,7 @@ from .cli_support import (
     EXIT_CODES,
     JsonOption,
     console,
+    deliver,
     fail,
     open_services,
     print_job,
@@ -246,9 +247,12 @@ def sources_remove(
 
     services = open_services()
     try:
-        removed = asyncio.run(actions.remove_source(services, source, force=force))
+        removal = asyncio.run(actions.remove_source(services, source, force=force))
     except db.SourceNotFoundError as exc:
         raise fail(f"{exc}; see `sourcesync sources list`") from exc
     except actions.SourceBusyError as exc:
         raise fail(str(exc)) from exc
+    if removal.cancelled:
+        asyncio.run(deliver(services, removal.cancelled))
+    removed = removal.source
     console.print(f"Removed {removed.type} source [bold]{removed.name}[/bold] ({removed.id})")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -172,3 +176,26 @@ def test_the_cli_shows_and_removes_a_source_keeping_its_jobs(cli_home: Path, rep
     assert (job["status"], job["source"]) == ("completed", "lh")
     again = runner.invoke(cli_app, ["sources", "add", "git", str(repo.path), "--name", "lh"])
     assert again.exit_code == 0, again.output
+
+
+def test_two_cli_syncs_at_once_share_one_engine_and_both_finish(cli_home: Path, repo: Repo) -> None:
+    small_repo(repo)
+    runner = CliRunner()
+    added = runner.invoke(
+        cli_app, ["sources", "add", "git", str(repo.path), "--name", "lh", "--no-sync"]
+    )
+    assert added.exit_code == 0, added.output
+    env = {**os.environ, "SOURCESYNC_HOME": str(cli_home), "SOURCESYNC_ENGINE_PORT": "1"}
+    command = [sys.executable, "-m", "sourcesync.cli", "sync", "lh", "--json"]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=240) for process in processes]
+    for process, (_, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err.decode()[-2000:]
+    jobs = [json.loads(out) for out, _ in outputs]
+    assert {job["status"] for job in jobs} == {"completed"}
+    views = json.loads(runner.invoke(cli_app, ["jobs", "--json"]).stdout)
+    spans = sorted((v["startedAt"], v["finishedAt"]) for v in views)
+    assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans)), spans

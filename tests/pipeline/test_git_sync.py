@@ -170,3 +170,37 @@ def _point_source_at(harness: Harness, path: Path) -> None:
     with harness.services.transaction() as session:
         source = db.require_source(session, workspace, "widgets")
         source.config = {**source.config, "path": str(path)}
+
+
+async def test_symbolic_links_are_skipped_in_incremental_syncs_too(
+    harness: Harness, repo: Repo
+) -> None:
+    repo.write("README.md", "# Widgets\n\nWidgets are assembled from sprockets.\n")
+    repo.write("notes.txt", "The launch moves to Tuesday.\n")
+    repo.commit("initial")
+    await add_source(harness, repo)
+    await harness.sync("widgets")
+    (repo.path / "link.md").symlink_to("README.md")
+    (repo.path / "notes.txt").unlink()
+    (repo.path / "notes.txt").symlink_to("README.md")
+    repo.commit("links")
+    outcome = await harness.sync("widgets")
+    assert outcome.job["mode"] == "incremental"
+    assert outcome.completed["metrics"]["filesDeleted"] == 1  # notes.txt became a link
+    assert set(await harness.chunks()) == {doc_id("README.md")}
+
+
+async def test_a_git_source_of_a_folder_syncs_only_that_folder(
+    harness: Harness, repo: Repo
+) -> None:
+    build(repo)
+    actions.add_source(harness.services, "git", {"path": str(repo.path / "docs")}, name="widgets")
+    outcome = await harness.sync("widgets")
+    assert outcome.completed["metrics"]["filesProcessed"] == 1
+    assert set(await harness.chunks()) == {doc_id("docs/guide.md")}
+    repo.write("docs/more.md", "# More\n\nAnother page.\n")
+    repo.write("src/other.py", "x = 1\n")
+    repo.commit("both")
+    again = await harness.sync("widgets")
+    assert again.completed["metrics"]["filesProcessed"] == 1
+    assert set(await harness.chunks()) == {doc_id("docs/guide.md"), doc_id("docs/more.md")}

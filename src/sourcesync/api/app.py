@@ -73,6 +73,17 @@ def create_app(services: Services, client: inngest.Inngest) -> FastAPI:
         except db.JobNotFoundError as exc:
             raise HTTPException(404, str(exc)) from exc
 
+    @app.post("/api/jobs/{job_id}/cancel")
+    async def cancel_job(job_id: str) -> dict[str, Any]:
+        try:
+            job, event = await services.in_thread(actions.cancel_job, services, job_id)
+        except db.JobNotFoundError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except actions.JobEndedError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        await client.send(inngest.Event(name=event.name, data=event.to_data()))
+        return {"jobId": job.id, "status": str(job.status)}
+
     @app.get("/api/search")
     async def search(
         q: str = Query(min_length=1), k: int = Query(5, ge=1, le=50), source: str | None = None

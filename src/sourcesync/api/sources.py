@@ -84,11 +84,15 @@ def create_sources_router(services: Services, client: inngest.Inngest) -> APIRou
     @router.delete("/sources/{reference}")
     async def remove_source(reference: str, force: bool = False) -> dict[str, Any]:
         try:
-            source = await actions.remove_source(services, reference, force=force)
+            removal = await actions.remove_source(services, reference, force=force)
         except db.SourceNotFoundError as exc:
             raise HTTPException(404, str(exc)) from exc
         except actions.SourceBusyError as exc:
             raise HTTPException(409, str(exc)) from exc
-        return {"removed": source.id, "name": source.name}
+        if removal.cancelled:
+            await client.send(
+                [inngest.Event(name=e.name, data=e.to_data()) for e in removal.cancelled]
+            )
+        return {"removed": removal.source.id, "name": removal.source.name}
 
     return router

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 from sourcesync.db.column_types import utcnow
 from sourcesync.db.errors import JobNotFoundError
 from sourcesync.db.ids import new_id
-from sourcesync.db.models import DocumentFailure, Job, JobStatus, JobTrigger, SyncMode
+from sourcesync.db.models import DocumentFailure, Job, JobStatus, JobTrigger, Source, SyncMode
 from sourcesync.db.upserts import upsert_into
 
 DEFAULT_JOB_LIST_LIMIT = 50
@@ -90,6 +92,78 @@ def active_jobs(session: Session, source_id: str) -> list[Job]:
             .order_by(Job.created_at, Job.id)
         )
     )
+
+
+STALE_RUNNING_AFTER = timedelta(minutes=45)
+"""A job still running this long after it started outlived its sync's 30-minute timeout:
+its run is gone (its engine state was lost), so it no longer holds its source."""
+
+
+@dataclass(frozen=True)
+class JobClaim:
+    """What ``claim_job`` decided: run the job, wait behind another job of the source, or
+    nothing (the job ended, or another run of it holds it)."""
+
+    job: Job
+    run: bool
+    behind: Job | None = None
+
+
+def claim_job(session: Session, job_id: str, run_id: str) -> JobClaim:
+    """Start a queued job unless another job of its source is running (one sync per
+    source): then it stays queued behind that one, which starts it when it ends.
+
+    The source's row is locked first, so two claims for one source are serial.
+    """
+    job = _lock_job(session, job_id)
+    session.execute(select(Source.id).where(Source.id == job.source_id).with_for_update())
+    if job.status.is_terminal:
+        return JobClaim(job, run=False)
+    if job.status is JobStatus.RUNNING:
+        # A retry of this run's own claim continues; another run of the same job stops.
+        return JobClaim(job, run=job.inngest_run_id == run_id)
+    running = session.scalars(
+        select(Job).where(
+            Job.source_id == job.source_id, Job.status == JobStatus.RUNNING, Job.id != job.id
+        )
+    ).all()
+    now = utcnow()
+    for other in running:
+        started = other.started_at or other.created_at
+        if now - started > STALE_RUNNING_AFTER:
+            mark_job_finished(
+                session, other.id, JobStatus.FAILED, error="its run stopped without finishing"
+            )
+            continue
+        return JobClaim(job, run=False, behind=other)
+    return JobClaim(mark_job_running(session, job_id, inngest_run_id=run_id), run=True)
+
+
+def next_queued_job(session: Session, source_id: str) -> Job | None:
+    """The source's oldest queued job: the one to start when its running job ends."""
+    return session.scalars(
+        select(Job)
+        .where(Job.source_id == source_id, Job.status == JobStatus.QUEUED)
+        .order_by(Job.created_at, Job.id)
+        .limit(1)
+    ).first()
+
+
+class JobCancelledError(Exception):
+    """The job ended (cancelled) while this work was under way: write nothing for it."""
+
+
+def require_job_active(session: Session, job_id: str) -> None:
+    """Raise ``JobCancelledError`` unless the job is queued or running.
+
+    Call it in the transaction that commits a job's work: the row is read under a share
+    lock, so a cancel commits either before this check or after this work.
+    """
+    status = session.scalar(select(Job.status).where(Job.id == job_id).with_for_update(read=True))
+    if status is None:
+        raise JobNotFoundError(job_id)
+    if JobStatus(status).is_terminal:
+        raise JobCancelledError(f"job {job_id} is {status}: its remaining work is dropped")
 
 
 def mark_job_running(session: Session, job_id: str, *, inngest_run_id: str | None = None) -> Job:

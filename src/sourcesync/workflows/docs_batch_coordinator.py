@@ -21,6 +21,7 @@ from sourcesync.events import (
     DocumentsProcessed,
 )
 
+from .cancellation import JOB_CANCEL
 from .services import Services
 from .validation import parse_event
 
@@ -41,6 +42,7 @@ def create(
         ],
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=20)),
         retries=3,
+        cancel=JOB_CANCEL,
     )
     async def docs_batch_coordinator(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(DocsBatchTrigger, ctx.event.data)

@@ -84,10 +84,12 @@ async def embed_documents(
     All chunks go to the embedder in one call and to the store in one write; only when
     the batch call fails are documents embedded one by one, to find the one at fault.
     """
+    await services.in_thread(_check_job_active, services, job_id)
     ready, failed = await services.in_thread(_prepare, services, job_id, workspace_id, document_ids)
     result = EmbedResult(failed=failed)
     vectors_by_document = await _embed_all(services, job_id, workspace_id, ready, result)
     embedded = [item for item in ready if item.document.id in vectors_by_document]
+    await services.in_thread(_check_job_active, services, job_id)
     records = {
         item.document.id: [
             _record(item, chunk, vector)
@@ -112,7 +114,7 @@ async def embed_documents(
             )
         result.failed += len(embedded)
         return result
-    await services.in_thread(_mark_processed, services, workspace_id, embedded)
+    await services.in_thread(_mark_processed, services, job_id, workspace_id, embedded)
     result.processed += len(embedded)
     result.embeddings += sum(len(item.chunks) for item in embedded)
     return result
@@ -203,8 +205,17 @@ def _record(item: _Prepared, chunk: Chunk, vector: list[float]) -> ChunkRecord:
     )
 
 
-def _mark_processed(services: Services, workspace_id: str, items: list[_Prepared]) -> None:
+def _check_job_active(services: Services, job_id: str) -> None:
+    """Embedding takes time: a job cancelled meanwhile writes no vectors."""
+    with services.reading() as session:
+        db.require_job_active(session, job_id)
+
+
+def _mark_processed(
+    services: Services, job_id: str, workspace_id: str, items: list[_Prepared]
+) -> None:
     with services.transaction() as session:
+        db.require_job_active(session, job_id)
         db.mark_documents_processed(
             session,
             workspace_id,

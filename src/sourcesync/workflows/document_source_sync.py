@@ -18,6 +18,7 @@ from sourcesync.connectors.registry import get_spec
 from sourcesync.documents import scoped_document_id
 from sourcesync.events import DocsBatchTrigger, SourceSynced, SourceSyncTrigger
 
+from .cancellation import JOB_CANCEL, job_still_active
 from .fan_in import wait_for_batches
 from .services import Services
 from .source_errors import source_errors
@@ -63,6 +64,7 @@ def collect_documents(services: Services, request: SourceSyncTrigger) -> dict[st
                 for document in batch.documents
             ]
             with services.transaction() as session:
+                db.require_job_active(session, request.job_id)
                 db.upsert_documents(session, request.workspace_id, upserts)
                 statuses = db.document_statuses(
                     session, request.workspace_id, [u.id for u in upserts]
@@ -81,6 +83,7 @@ def collect_documents(services: Services, request: SourceSyncTrigger) -> dict[st
         names = connector.live_ids() if full else None
         live = None if names is None else {scoped(name) for name in names}
     with services.transaction() as session:
+        db.require_job_active(session, request.job_id)
         if live is not None:
             known = set(db.list_document_ids(session, request.workspace_id, request.source_id))
             deleted += db.mark_documents_deleted(session, request.workspace_id, known - live)
@@ -115,12 +118,13 @@ def create(client: inngest.Inngest, services: Services, source_type: str) -> inn
         trigger=inngest.TriggerEvent(event=SourceSyncTrigger.name_for(source_type)),
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=30)),
         retries=3,
+        cancel=JOB_CANCEL,
     )
     async def document_source_sync(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(SourceSyncTrigger, ctx.event.data)
 
         async def collect() -> dict[str, Any]:
-            with source_errors():
+            with source_errors(), job_still_active():
                 return await services.in_thread(collect_documents, services, request)
 
         plan = await ctx.step.run("collect", collect)

@@ -9,6 +9,7 @@ import inngest
 
 from sourcesync.events import DocumentsProcess, DocumentsProcessed
 
+from .cancellation import JOB_CANCEL, job_still_active
 from .document_batches import embed_documents
 from .services import Services
 from .validation import parse_event
@@ -21,6 +22,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         trigger=inngest.TriggerEvent(event=DocumentsProcess.name),
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=20)),
         retries=3,
+        cancel=JOB_CANCEL,
     )
     async def documents_process(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(DocumentsProcess, ctx.event.data)
@@ -28,13 +30,14 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         # No step, as in files-batch-processor: the run is this one idempotent piece of
         # work (vectors upserted by chunk id, rows marked processed), so a retried run is
         # safe, and a step would only add a second call to the app.
-        result = await embed_documents(
-            services,
-            job_id=request.job_id,
-            workspace_id=request.workspace_id,
-            namespace=request.namespace,
-            document_ids=list(request.document_ids),
-        )
+        with job_still_active():  # a cancelled job's documents are not embedded
+            result = await embed_documents(
+                services,
+                job_id=request.job_id,
+                workspace_id=request.workspace_id,
+                namespace=request.namespace,
+                document_ids=list(request.document_ids),
+            )
         return DocumentsProcessed(
             function="documents-process",
             processed=result.processed,

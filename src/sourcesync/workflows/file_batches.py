@@ -120,6 +120,7 @@ def process_file_batch(services: Services, event: FilesBatchProcess) -> BatchRes
             )
         )
     with services.transaction() as session:
+        db.require_job_active(session, event.job_id)
         db.upsert_documents(session, event.workspace_id, upserts)
         statuses = db.document_statuses(session, event.workspace_id, [u.id for u in upserts])
         for doc_id, status in statuses.items():

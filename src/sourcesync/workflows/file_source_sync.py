@@ -17,6 +17,7 @@ from sourcesync.events import (
     SourceSyncTrigger,
 )
 
+from .cancellation import JOB_CANCEL, job_still_active
 from .fan_in import wait_for_batches
 from .file_batches import plan_file_sync
 from .services import Services
@@ -35,6 +36,7 @@ def create(client: inngest.Inngest, services: Services, source_type: str) -> inn
         trigger=inngest.TriggerEvent(event=trigger_name),
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=30)),
         retries=3,
+        cancel=JOB_CANCEL,
     )
     async def file_source_sync(ctx: inngest.Context) -> dict[str, Any]:
         request = parse_event(SourceSyncTrigger, ctx.event.data)
@@ -75,7 +77,8 @@ def create(client: inngest.Inngest, services: Services, source_type: str) -> inn
             )
 
         def advance_cursor() -> None:
-            with services.transaction() as session:
+            with job_still_active(), services.transaction() as session:
+                db.require_job_active(session, request.job_id)
                 cursor = CommitCursor(commit=plan["head"])
                 db.update_source_cursor(session, request.source_id, cursor.model_dump())
 

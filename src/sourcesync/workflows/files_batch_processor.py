@@ -16,6 +16,7 @@ from sourcesync.events import (
     FilesBatchProcessed,
 )
 
+from .cancellation import JOB_CANCEL, job_still_active
 from .file_batches import BatchResult, process_file_batch
 from .services import Services
 from .source_errors import source_errors
@@ -34,19 +35,21 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         ],
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=5)),
         retries=3,
+        cancel=JOB_CANCEL,
     )
     async def files_batch_processor(ctx: inngest.Context) -> dict[str, Any]:
         # No step: the run is this one piece of work. Processing, recording and handing off
         # are each idempotent, so a retried run counts and sends everything exactly once,
         # and a step would only add a second call to the app to return its result.
         request = parse_event(FilesBatchProcess, ctx.event.data)
-        with source_errors():
+        with source_errors(), job_still_active():
             result = await services.in_thread(process_file_batch, services, request)
         if result.deleted_ids:
             await services.vectors.delete_documents(
                 request.namespace, request.workspace_id, result.deleted_ids
             )
-        remaining = await services.in_thread(_record, services, request, result)
+        with job_still_active():
+            remaining = await services.in_thread(_record, services, request, result)
         await _hand_off(client, request, result.to_embed, remaining)
         return FilesBatchProcessed(
             processed=result.processed,
@@ -65,6 +68,7 @@ def _record(services: Services, request: FilesBatchProcess, result: BatchResult)
     batch, so the job never looks finished while its documents are pending.
     """
     with services.transaction() as session:
+        db.require_job_active(session, request.job_id)
         db.register_batches(
             session,
             request.job_id,

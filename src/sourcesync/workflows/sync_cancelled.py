@@ -10,6 +10,7 @@ from sourcesync import db
 
 from .services import Services
 from .sync_orchestrator import ORCHESTRATOR_ID
+from .sync_queue import start_next_sync
 
 
 def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]:
@@ -29,15 +30,19 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         data = original.get("data") if isinstance(original, dict) else None
         job_id = str((data or {}).get("jobId") or ctx.event.data.get("run_id", ""))
 
-        def cancel() -> str | None:
+        def cancel() -> dict[str, str] | None:
             with services.transaction() as session:
                 if db.get_job(session, job_id) is None:
                     return None
                 job = db.mark_job_finished(
                     session, job_id, db.JobStatus.CANCELLED, error="the sync was cancelled"
                 )
-                return str(job.status)
+                return {"status": str(job.status), "sourceId": job.source_id}
 
-        return await ctx.step.run("cancel-job", services.in_thread, cancel)
+        ended = await ctx.step.run("cancel-job", services.in_thread, cancel)
+        if ended is None:
+            return None
+        await start_next_sync(ctx, services, ended["sourceId"], job_id)
+        return ended["status"]
 
     return sync_cancelled

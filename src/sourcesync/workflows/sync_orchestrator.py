@@ -17,9 +17,11 @@ from sourcesync import db
 from sourcesync.connectors.errors import SourceConfigError, SourceUnavailableError
 from sourcesync.events import SourceSyncTrigger, StoreEnsured, SyncCompleted, SyncRequested
 
+from .cancellation import JOB_CANCEL
 from .metrics import job_metrics
 from .services import Services
 from .sources import validate_source
+from .sync_queue import start_next_sync
 from .validation import parse_event
 
 ORCHESTRATOR_ID = "sync-orchestrator"
@@ -62,6 +64,7 @@ def create(
             await ctx.step.send_event(
                 "report-failure", inngest.Event(name=SyncCompleted.name, data=data_out)
             )
+            await start_next_sync(ctx, services, data_out["sourceId"], data_out["jobId"])
 
     @client.create_function(
         fn_id=ORCHESTRATOR_ID,
@@ -69,6 +72,7 @@ def create(
         trigger=inngest.TriggerEvent(event=SyncRequested.name),
         timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=30)),
         retries=3,
+        cancel=JOB_CANCEL,
         on_failure=finish_failed,
     )
     async def sync_orchestrator(ctx: inngest.Context) -> dict[str, Any]:
@@ -76,6 +80,7 @@ def create(
         job_id = request.job_id or ctx.run_id
 
         def start_job() -> dict[str, Any]:
+            """Create the job (unless queued already) and claim it: one sync per source."""
             with services.transaction() as session:
                 try:
                     db.require_source(session, request.workspace_id, request.source_id)
@@ -90,10 +95,19 @@ def create(
                     input=request.to_data(),
                     job_id=job_id,
                 )
-                job = db.mark_job_running(session, job_id, inngest_run_id=ctx.run_id)
-            return {"jobId": job.id}
+                claim = db.claim_job(session, job_id, ctx.run_id)
+            return {
+                "jobId": claim.job.id,
+                "run": claim.run,
+                "status": str(claim.job.status),
+                "behind": claim.behind.id if claim.behind else None,
+            }
 
-        await ctx.step.run("create-job", services.in_thread, start_job)
+        claim = await ctx.step.run("create-job", services.in_thread, start_job)
+        if not claim["run"]:
+            # Queued behind the source's running sync (which starts it when it ends), or
+            # already ended, or run by another run of the same job: nothing to do here.
+            return {"jobId": job_id, "status": claim["status"], "behind": claim["behind"]}
         store_output = await ctx.step.invoke(
             "ensure-store",
             function=store_ensure,
@@ -152,6 +166,7 @@ def create(
         await ctx.step.send_event(
             "report-completion", inngest.Event(name=SyncCompleted.name, data=completed)
         )
+        await start_next_sync(ctx, services, request.source_id, job_id)
         return completed
 
     return sync_orchestrator

@@ -82,6 +82,10 @@ class GitRepository:
                 + ("" if branch else " (the repository has no commits yet)")
             ) from exc
 
+    def folder_prefix(self) -> str:
+        """Where the path sits in its repository: ``""`` at the top, ``"docs/"`` in a folder."""
+        return self._git("rev-parse", "--show-prefix").decode().strip()
+
     def default_branch(self) -> str | None:
         """The branch HEAD is on, or None when it is detached."""
         name = self._git("rev-parse", "--abbrev-ref", "HEAD").decode().strip()
@@ -131,7 +135,8 @@ class GitRepository:
         return changes
 
     def blobs_for(self, commit: str, paths: Iterable[str]) -> dict[str, GitFile]:
-        """Look up the blob and size of specific paths at a commit (missing paths omitted)."""
+        """Look up the blob and size of specific paths at a commit (missing paths omitted,
+        and symbolic links and submodules, which ``list_files`` skips too)."""
         wanted = list(paths)
         if not wanted:
             return {}
@@ -141,8 +146,8 @@ class GitRepository:
             if not entry:
                 continue
             meta, _, path = entry.partition(b"\t")
-            _, kind, sha, size = meta.split()
-            if kind == b"blob":
+            mode, kind, sha, size = meta.split()
+            if kind == b"blob" and mode not in (b"160000", b"120000"):
                 name = path.decode(errors="surrogateescape")
                 found[name] = GitFile(name, sha.decode(), int(size))
         return found

@@ -14,7 +14,8 @@ from .transform import git_document, git_file_id
 
 
 class GitFileSource:
-    """Files of one branch of a repository on disk."""
+    """Files of one branch of a repository on disk: of the folder the path names, when
+    it names a folder inside a repository (paths stay relative to the repository)."""
 
     def __init__(
         self,
@@ -32,6 +33,12 @@ class GitFileSource:
         self.source_id = source_id
         self.branch = branch
         self.filter = file_filter or FileFilter()
+        self._prefix: str | None = None
+
+    def _accepts(self, path: str) -> bool:
+        if self._prefix is None:
+            self._prefix = self.repository.folder_prefix()
+        return path.startswith(self._prefix) and self.filter.accepts(path)
 
     def validate(self) -> str:
         return self.repository.validate(self.branch)
@@ -51,20 +58,22 @@ class GitFileSource:
         files = [
             FileRef(f.path, f.blob_sha, f.size)
             for f in self.repository.list_files(head)
-            if self.filter.accepts(f.path)
+            if self._accepts(f.path)
         ]
         return FilePlan(head=head, files=files, full=True, notes=notes)
 
     def _incremental(self, base: str, head: str) -> FilePlan:
         changes = self.repository.changes(base, head)
-        deleted = [c.path for c in changes if c.kind == "deleted" and self.filter.accepts(c.path)]
-        changed = [c.path for c in changes if c.kind != "deleted" and self.filter.accepts(c.path)]
+        deleted = [c.path for c in changes if c.kind == "deleted" and self._accepts(c.path)]
+        changed = [c.path for c in changes if c.kind != "deleted" and self._accepts(c.path)]
         blobs = self.repository.blobs_for(head, changed)
         files = [
             FileRef(path, blobs[path].blob_sha, blobs[path].size)
             for path in changed
             if path in blobs
         ]
+        # A file that became a symbolic link or a submodule is no longer indexed.
+        deleted += [path for path in changed if path not in blobs]
         return FilePlan(head=head, files=files, deleted_paths=deleted, full=False)
 
     def fetch(self, refs: Sequence[FileRef], commit: str | None = None) -> dict[str, bytes | None]:
