@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -21,8 +22,10 @@ from sourcesync.workflows.store_ensure import namespace_for
 SNIPPET_CHARS = 240
 
 
-def workspace_id(services: Services) -> str:
-    """The CLI's workspace, created on first use."""
+def workspace_id(services: Services, workspace: str | None = None) -> str:
+    """``workspace`` when given (an API token's), else the CLI's, created on first use."""
+    if workspace is not None:
+        return workspace
     with services.transaction() as session:
         name = services.settings.workspace
         return db.ensure_workspace(session, name, workspace_id=name).id
@@ -36,6 +39,7 @@ def add_source(
     name: str | None = None,
     schedule: str | None = None,
     validate: bool = True,
+    workspace: str | None = None,
 ) -> db.Source:
     """Register a source of a registered type once its connector has read it.
 
@@ -47,7 +51,7 @@ def add_source(
     parsed = spec.parse_config(config)
     stored = parsed.model_dump(mode="json", exclude_none=True)
     when = validate_schedule(schedule) if schedule else None
-    workspace = workspace_id(services)
+    workspace = workspace_id(services, workspace)
     name = name or spec.default_name(parsed)
     if validate:
         probe = db.Source(
@@ -78,13 +82,15 @@ class Removal:
     cancelled: list[SyncCancel]
 
 
-async def remove_source(services: Services, source_ref: str, *, force: bool = False) -> Removal:
+async def remove_source(
+    services: Services, source_ref: str, *, force: bool = False, workspace: str | None = None
+) -> Removal:
     """Remove a source: its documents, their content and vectors go; its jobs stay.
 
     A source with a sync queued or running is refused (``SourceBusyError``) unless
     ``force``, which cancels those jobs first.
     """
-    ws = await services.in_thread(workspace_id, services)
+    ws = await services.in_thread(workspace_id, services, workspace)
 
     def remove() -> tuple[db.Source, list[str], list[str]]:
         with services.transaction() as session:
@@ -145,6 +151,27 @@ def source_view(services: Services, source: db.Source) -> dict[str, Any]:
     }
 
 
+LOCAL_TOKEN_FILE = "api-token"
+
+
+def local_api_token(services: Services) -> str:
+    """This machine's token for its own API (the CLI's workspace), made on first use and
+    kept in ``SOURCESYNC_HOME/api-token`` (mode 0600); the database keeps its hash only."""
+    path = services.settings.home / LOCAL_TOKEN_FILE
+    with services.transaction() as session:
+        if path.exists():
+            secret = path.read_text().strip()
+            if db.authenticate_token(session, secret) is not None:
+                return secret
+        workspace = workspace_id(services)
+        _, secret = db.create_token(session, workspace, f"local ({path})", kind=db.TokenKind.LOCAL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
 def connect_source(services: Services, source: db.Source) -> tuple[db.Job, SourceConnected]:
     """A queued first (full) sync of a new source and the ``source.connected`` event that
     starts it (sent by the caller)."""
@@ -166,14 +193,19 @@ def connect_source(services: Services, source: db.Source) -> tuple[db.Job, Sourc
 
 
 def queue_sync(
-    services: Services, source_ref: str, *, full: bool, trigger: str
+    services: Services,
+    source_ref: str,
+    *,
+    full: bool,
+    trigger: str,
+    workspace: str | None = None,
 ) -> tuple[db.Job, SyncRequested]:
     """A queued job and the event that starts it (sent by the caller).
 
     One sync per source: when the source already has a queued job (waiting behind its
     running sync), the request joins it (made full if ``full``) instead of queueing another.
     """
-    ws = workspace_id(services)
+    ws = workspace_id(services, workspace)
     with services.transaction() as session:
         source = db.require_source(session, ws, source_ref)
         mode = db.SyncMode.FULL if full or source.cursor is None else db.SyncMode.INCREMENTAL
@@ -205,12 +237,14 @@ class JobEndedError(Exception):
     """The job has already ended."""
 
 
-def cancel_job(services: Services, job_ref: str) -> tuple[db.Job, SyncCancel]:
+def cancel_job(
+    services: Services, job_ref: str, workspace: str | None = None
+) -> tuple[db.Job, SyncCancel]:
     """End a queued or running job cancelled, and the event that stops its runs (sent by
     the caller): nothing more is processed or committed for it; its metrics keep what
     was done before."""
     with services.transaction() as session:
-        job = db.require_job(session, job_ref)
+        job = db.require_job(session, job_ref, workspace_id=workspace)
         if job.status.is_terminal:
             raise JobEndedError(f"job {job.id} already ended {job.status}")
         job = db.mark_job_finished(
@@ -219,10 +253,11 @@ def cancel_job(services: Services, job_ref: str) -> tuple[db.Job, SyncCancel]:
     return job, SyncCancel(job_id=job.id)
 
 
-def job_view(services: Services, job_ref: str) -> dict[str, Any]:
-    """A job with its metrics, counters, timings and per-document errors."""
-    with services.transaction() as session:
-        job = db.require_job(session, job_ref)
+def job_view(services: Services, job_ref: str, workspace: str | None = None) -> dict[str, Any]:
+    """A job with its metrics, counters, timings and per-document errors (of ``workspace``,
+    when given: another workspace's job is not found)."""
+    with services.reading() as session:
+        job = db.require_job(session, job_ref, workspace_id=workspace)
         failures = db.list_failures(session, job.id)
         source = db.get_source(session, job.workspace_id, job.source_id, removed=True)
     return {
@@ -259,10 +294,15 @@ class Hit:
 
 
 async def search(
-    services: Services, query: str, *, k: int = 5, source_ref: str | None = None
+    services: Services,
+    query: str,
+    *,
+    k: int = 5,
+    source_ref: str | None = None,
+    workspace: str | None = None,
 ) -> list[Hit]:
     """The ``k`` chunks nearest to ``query`` in the workspace, best first."""
-    ws = await services.in_thread(workspace_id, services)
+    ws = await services.in_thread(workspace_id, services, workspace)
     source_id = None
     names: dict[str, str] = {}
     with services.transaction() as session:

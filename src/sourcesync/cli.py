@@ -26,11 +26,13 @@ from .cli_support import (
 )
 from .logs import configure_logging
 from .source_commands import sources_app
+from .token_commands import tokens_app
 
 app = typer.Typer(help="Keep a team's knowledge searchable.", no_args_is_help=True)
 events_app = typer.Typer(help="Send and inspect events.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
+app.add_typer(tokens_app, name="tokens")
 
 DEFAULT_ENGINE_URL = "http://127.0.0.1:8288"
 
@@ -249,9 +251,32 @@ def serve(
     """Serve the HTTP API and /api/inngest (with the embedded engine, or for Inngest)."""
     if engine not in ("embedded", "inngest"):
         raise fail("--engine must be embedded or inngest")
+    from . import actions, db
+
     configure_logging(log_level)
     services = open_services()
+    actions.local_api_token(services)
+    if not _is_loopback(host):
+        with services.reading() as session:
+            tokens = db.count_user_tokens(session)
+        if not tokens:
+            raise fail(
+                f"serving on {host} exposes the API beyond this machine, but no API token "
+                "was made for its users: make one with `sourcesync tokens create --name NAME` "
+                "(or serve on 127.0.0.1)"
+            )
     asyncio.run(_serve(services, engine, host, port or services.settings.api_port))
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _serve(services: Any, engine: str, host: str, port: int) -> None:

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from sourcesync import actions
@@ -94,8 +93,7 @@ async def test_bad_credentials_fail_the_job_naming_the_variable(
 
 async def test_webhooks_need_the_sources_signature(contract: Contract) -> None:
     good = contract.source.delivery(contract.running, SECRET)
-    transport = httpx.ASGITransport(app=contract.harness.runtime.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with contract.harness.api() as client:
         url = f"/webhooks/{contract.source.type}"
         if good is None:
             response = await client.post(url, content=b"{}")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from sourcesync import actions, db
@@ -94,6 +95,15 @@ class Harness:
     def __init__(self, services: Services, runtime: EmbeddedRuntime) -> None:
         self.services = services
         self.runtime = runtime
+
+    def api(self, token: str | None = None) -> httpx.AsyncClient:
+        """A client of the app in process, with this machine's API token (or ``token``)."""
+        secret = token or actions.local_api_token(self.services)
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.runtime.app),
+            base_url="http://api",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
 
     async def sync(self, source: str, *, full: bool = False) -> SyncOutcome:
         job, event = actions.queue_sync(self.services, source, full=full, trigger="cli")

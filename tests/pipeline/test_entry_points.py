@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -65,8 +64,7 @@ async def test_source_connected_runs_a_first_full_sync(harness: Harness, repo: R
 async def test_the_rest_api_syncs_lists_jobs_and_searches(harness: Harness, repo: Repo) -> None:
     small_repo(repo)
     actions.add_source(harness.services, "git", {"path": str(repo.path)}, name="lighthouse")
-    transport = httpx.ASGITransport(app=harness.runtime.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with harness.api() as client:
         missing = await client.post("/api/sync", json={"source": "nope"})
         assert missing.status_code == 404
         accepted = await client.post("/api/sync", json={"source": "lighthouse", "mode": "full"})

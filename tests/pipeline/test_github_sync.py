@@ -103,8 +103,7 @@ async def post_push(
         "X-Hub-Signature-256": signature or signed(body),
         "Content-Type": "application/json",
     }
-    transport = httpx.ASGITransport(app=harness.runtime.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with harness.api() as client:
         return await client.post("/webhooks/github", content=body, headers=headers)
 
 

@@ -83,23 +83,30 @@ def test_a_sync_runs_on_a_separate_inngest_compatible_server(
     wait_for(f"http://127.0.0.1:{engine_port}/health", processes[0])
     wait_for(f"http://127.0.0.1:{api_port}/api/jobs", processes[1])
 
+    token = (tmp_path / "home" / "api-token").read_text().strip()
+    auth = {"Authorization": f"Bearer {token}"}
     sync = httpx.put(f"http://127.0.0.1:{api_port}/api/inngest", timeout=30)
     assert sync.status_code == 200, sync.text
     functions = httpx.get(f"http://127.0.0.1:{engine_port}/v0/functions").json()["data"]
     assert {f["id"] for f in functions} >= {"sourcesync-sync-orchestrator", "sourcesync-git-sync"}
 
     job_id = httpx.post(
-        f"http://127.0.0.1:{api_port}/api/sync", json={"source": "harbor"}, timeout=10
+        f"http://127.0.0.1:{api_port}/api/sync", json={"source": "harbor"}, headers=auth, timeout=10
     ).json()["jobId"]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        job = httpx.get(f"http://127.0.0.1:{api_port}/api/jobs/{job_id}", timeout=10).json()
+        job = httpx.get(
+            f"http://127.0.0.1:{api_port}/api/jobs/{job_id}", headers=auth, timeout=10
+        ).json()
         if job["status"] not in ("queued", "running"):
             break
         time.sleep(0.2)
     assert job["status"] == "completed", job
     assert job["metrics"]["filesProcessed"] == 1
     hits = httpx.get(
-        f"http://127.0.0.1:{api_port}/api/search", params={"q": "ferry schedule"}, timeout=30
+        f"http://127.0.0.1:{api_port}/api/search",
+        params={"q": "ferry schedule"},
+        headers=auth,
+        timeout=30,
     ).json()
     assert hits[0]["location"] == "README.md"

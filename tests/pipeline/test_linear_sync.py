@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from sourcesync import actions
@@ -115,8 +114,7 @@ async def test_linear_webhooks_are_verified_then_debounced_into_a_sync(
         }
     ).encode()
     good = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    transport = httpx.ASGITransport(app=harness.runtime.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with harness.api() as client:
         bad = await client.post(
             "/webhooks/linear", content=body, headers={"Linear-Signature": "0" * 64}
         )
@@ -156,8 +154,7 @@ async def test_a_remove_webhook_deletes_the_document_and_its_vectors(
         }
     ).encode()
     signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    transport = httpx.ASGITransport(app=harness.runtime.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with harness.api() as client:
         response = await client.post(
             "/webhooks/linear", content=body, headers={"Linear-Signature": signature}
         )

@@ -60,9 +60,21 @@ class Server:
         )
         wait_until(lambda: self.get("/api/jobs") is not None, "serve did not start")
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """This machine's API token, which ``serve`` writes on first start."""
+        token_file = self.home / "api-token"
+        return (
+            {"Authorization": f"Bearer {token_file.read_text().strip()}"}
+            if token_file.exists()
+            else {}
+        )
+
     def get(self, path: str) -> object:
         try:
-            response = httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=5)
+            response = httpx.get(
+                f"http://127.0.0.1:{self.port}{path}", headers=self.headers, timeout=5
+            )
         except httpx.HTTPError:
             return None
         return response.json() if response.status_code == 200 else None
@@ -88,6 +100,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(400)
 def test_a_sync_survives_sigkill_of_serve_with_exact_metrics(
     server: Server, tmp_path: Path
 ) -> None:
@@ -101,7 +114,10 @@ def test_a_sync_survives_sigkill_of_serve_with_exact_metrics(
     server.cli("sources", "add", "git", str(repo.path), "--name", "notes", "--no-sync")
     server.start()
     response = httpx.post(
-        f"http://127.0.0.1:{server.port}/api/sync", json={"source": "notes"}, timeout=10
+        f"http://127.0.0.1:{server.port}/api/sync",
+        json={"source": "notes"},
+        headers=server.headers,
+        timeout=10,
     )
     assert response.status_code == 202
     job_id = response.json()["jobId"]

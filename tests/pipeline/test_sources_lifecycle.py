@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from sourcesync import actions, db
@@ -131,8 +130,7 @@ async def test_removing_a_source_deletes_its_vectors_and_keeps_its_jobs(
 async def test_the_api_adds_lists_and_removes_sources(harness: Harness, repo: Repo) -> None:
     repo.write("README.md", "# Lighthouse\n\nThe keeper logs ships.\n")
     repo.commit("initial")
-    transport = httpx.ASGITransport(app=harness.runtime.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+    async with harness.api() as client:
         types = (await client.get("/api/source-types")).json()
         assert {"git", "github", "linear"} <= {t["type"] for t in types}
         unknown = await client.post("/api/sources", json={"type": "svn", "config": {}})

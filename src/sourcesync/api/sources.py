@@ -1,21 +1,22 @@
 """``/api/sources``: list, show, add (any registered type, validated by its ``Config``) and
 remove sources. Adding one sends ``source.connected``, which runs its first sync."""
 
-from __future__ import annotations
-
-from typing import Any
+from typing import Annotated, Any
 
 import inngest
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field, ValidationError
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sourcesync import actions, db
 from sourcesync.connectors.errors import ConnectorError
 from sourcesync.workflows.schedules import InvalidScheduleError
 from sourcesync.workflows.services import Services
 
+from .auth import Caller, caller_dependency
+
 
 class NewSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     type: str = Field(description="A registered source type (GET /api/source-types).")
     config: dict[str, Any] = Field(default_factory=dict, description="The type's Config.")
     name: str | None = None
@@ -24,9 +25,10 @@ class NewSource(BaseModel):
 
 def create_sources_router(services: Services, client: inngest.Inngest) -> APIRouter:
     router = APIRouter(prefix="/api")
+    Authenticated = Annotated[Caller, Depends(caller_dependency(services))]
 
     @router.get("/source-types")
-    async def source_types() -> list[dict[str, Any]]:
+    async def source_types(caller: Authenticated) -> list[dict[str, Any]]:
         from sourcesync.connectors.registry import all_specs
 
         return [
@@ -40,32 +42,37 @@ def create_sources_router(services: Services, client: inngest.Inngest) -> APIRou
             for spec in sorted(all_specs().values(), key=lambda spec: spec.type)
         ]
 
-    def find(reference: str) -> db.Source:
+    def find(reference: str, workspace: str) -> db.Source:
         with services.reading() as session:
             try:
-                return db.require_source(session, actions.workspace_id(services), reference)
+                return db.require_source(session, workspace, reference)
             except db.SourceNotFoundError as exc:
                 raise HTTPException(404, str(exc)) from exc
 
     @router.get("/sources")
-    async def list_sources() -> list[dict[str, Any]]:
+    async def list_sources(caller: Authenticated) -> list[dict[str, Any]]:
         def read() -> list[dict[str, Any]]:
             with services.reading() as session:
-                rows = db.list_sources(session, actions.workspace_id(services))
+                rows = db.list_sources(session, caller.workspace_id)
             return [actions.source_view(services, row) for row in rows]
 
         return await services.in_thread(read)
 
     @router.get("/sources/{reference}")
-    async def show_source(reference: str) -> dict[str, Any]:
-        source = await services.in_thread(find, reference)
+    async def show_source(reference: str, caller: Authenticated) -> dict[str, Any]:
+        source = await services.in_thread(find, reference, caller.workspace_id)
         return await services.in_thread(actions.source_view, services, source)
 
     @router.post("/sources", status_code=201)
-    async def add_source(body: NewSource) -> dict[str, Any]:
+    async def add_source(body: NewSource, caller: Authenticated) -> dict[str, Any]:
         def add() -> db.Source:
             return actions.add_source(
-                services, body.type, body.config, name=body.name, schedule=body.every
+                services,
+                body.type,
+                body.config,
+                name=body.name,
+                schedule=body.every,
+                workspace=caller.workspace_id,
             )
 
         try:
@@ -82,9 +89,13 @@ def create_sources_router(services: Services, client: inngest.Inngest) -> APIRou
         return view | {"firstSync": {"jobId": job.id}}
 
     @router.delete("/sources/{reference}")
-    async def remove_source(reference: str, force: bool = False) -> dict[str, Any]:
+    async def remove_source(
+        reference: str, caller: Authenticated, force: bool = False
+    ) -> dict[str, Any]:
         try:
-            removal = await actions.remove_source(services, reference, force=force)
+            removal = await actions.remove_source(
+                services, reference, force=force, workspace=caller.workspace_id
+            )
         except db.SourceNotFoundError as exc:
             raise HTTPException(404, str(exc)) from exc
         except actions.SourceBusyError as exc:

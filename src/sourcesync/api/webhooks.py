@@ -115,6 +115,8 @@ def create_webhook_router(services: Services, client: inngest.Inngest) -> APIRou
             parsed = handler.parse(delivery)
         except WebhookRejectedError as exc:
             return _error(exc.status, str(exc))
+        except RecursionError:
+            return _error(400, "webhook body nested too deeply")
         if isinstance(parsed, WebhookReply):
             return JSONResponse(dict(parsed.body), status_code=parsed.status)
         accepted = []

@@ -59,6 +59,7 @@ from sourcesync.db.jobs import (
 )
 from sourcesync.db.migrate import alembic_config, upgrade_to_head
 from sourcesync.db.models import (
+    ApiToken,
     Base,
     BatchKind,
     BatchStatus,
@@ -75,6 +76,7 @@ from sourcesync.db.models import (
     Source,
     Store,
     SyncMode,
+    TokenKind,
     Workspace,
 )
 from sourcesync.db.session import DEFAULT_DATABASE_URL, create_db_engine, create_session_factory
@@ -92,6 +94,14 @@ from sourcesync.db.sources import (
     update_source_cursor,
 )
 from sourcesync.db.stores import ensure_store, list_stores
+from sourcesync.db.tokens import (
+    TokenNotFoundError,
+    authenticate_token,
+    count_user_tokens,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 from sourcesync.db.workspaces import (
     DEFAULT_WORKSPACE_ID,
     ensure_default_workspace,
@@ -103,6 +113,7 @@ from sourcesync.db.workspaces import (
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_WORKSPACE_ID",
+    "ApiToken",
     "Base",
     "BatchKind",
     "BatchProgress",
@@ -131,18 +142,23 @@ __all__ = [
     "Store",
     "StoreMismatchError",
     "SyncMode",
+    "TokenKind",
+    "TokenNotFoundError",
     "UnsupportedDatabaseError",
     "Workspace",
     "WorkspaceIdTakenError",
     "active_jobs",
     "add_source",
     "alembic_config",
+    "authenticate_token",
     "batch_items",
     "claim_job",
     "count_documents",
+    "count_user_tokens",
     "create_db_engine",
     "create_job",
     "create_session_factory",
+    "create_token",
     "document_statuses",
     "due_sources",
     "ensure_default_workspace",
@@ -163,6 +179,7 @@ __all__ = [
     "list_sources",
     "list_sources_of_type",
     "list_stores",
+    "list_tokens",
     "list_workspaces",
     "mark_documents_deleted",
     "mark_documents_processed",
@@ -177,6 +194,7 @@ __all__ = [
     "require_job",
     "require_job_active",
     "require_source",
+    "revoke_token",
     "set_source_schedule",
     "take_retired_document_ids",
     "update_source_cursor",

@@ -49,14 +49,18 @@ def create_job(
     return require_job(session, job_id)
 
 
-def get_job(session: Session, job_id: str) -> Job | None:
-    """The job as the database has it now (counters change under concurrent batches)."""
-    return session.get(Job, job_id, populate_existing=True)
+def get_job(session: Session, job_id: str, *, workspace_id: str | None = None) -> Job | None:
+    """The job as the database has it now (counters change under concurrent batches);
+    with ``workspace_id``, None for another workspace's job."""
+    job = session.get(Job, job_id, populate_existing=True)
+    if job is not None and workspace_id is not None and job.workspace_id != workspace_id:
+        return None
+    return job
 
 
-def require_job(session: Session, job_id: str) -> Job:
+def require_job(session: Session, job_id: str, *, workspace_id: str | None = None) -> Job:
     """Like ``get_job``, but raises ``JobNotFoundError`` when there is none."""
-    job = get_job(session, job_id)
+    job = get_job(session, job_id, workspace_id=workspace_id)
     if job is None:
         raise JobNotFoundError(job_id)
     return job

@@ -324,3 +324,27 @@ class RetiredDocumentId(Base):
 
     workspace_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     document_id: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class TokenKind(enum.StrEnum):
+    USER = "user"
+    """Made with ``sourcesync tokens create``: for other machines and people."""
+    LOCAL = "local"
+    """Made on first start, in ``SOURCESYNC_HOME/api-token``: for this machine's own use."""
+
+
+class ApiToken(Base):
+    """A bearer token for ``/api/*``, scoped to one workspace; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), primary_key=True, default=lambda: new_id("tok")
+    )
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    kind: Mapped[TokenKind] = mapped_column(_string_enum(TokenKind, "token_kind"))
+    token_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
