@@ -17,6 +17,7 @@ from sourcesync.workflows.metrics import job_metrics
 from sourcesync.workflows.schedules import next_run, validate_schedule
 from sourcesync.workflows.services import Services
 from sourcesync.workflows.sources import validate_source
+from sourcesync.workflows.stalls import stall_message
 from sourcesync.workflows.store_ensure import namespace_for
 
 SNIPPET_CHARS = 240
@@ -272,6 +273,7 @@ def job_view(services: Services, job_ref: str, workspace: str | None = None) -> 
         "startedAt": job.started_at.isoformat() if job.started_at else None,
         "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
         "error": job.error,
+        "stalled": stall_message(job, services.settings.stall_after_seconds),
         "batches": {"total": job.batches_total, "completed": job.batches_completed},
         "failures": [
             {"documentId": f.document_id, "stage": str(f.stage), "message": f.message}

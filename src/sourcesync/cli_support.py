@@ -170,8 +170,10 @@ async def _watch(
 ) -> dict[str, Any]:
     """Show the job's progress, read from the database, until it ends."""
     from . import actions, db
+    from .workflows.stalls import stall_message
 
     terminal = {"completed", "completed_with_errors", "failed", "cancelled"}
+    shown_stall: str | None = None
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -201,6 +203,11 @@ async def _watch(
                     total=job.documents_total or None,
                 )
                 status = str(job.status)
+                stalled = stall_message(job, services.settings.stall_after_seconds)
+            if stalled != shown_stall:
+                shown_stall = stalled
+                if stalled:
+                    errors.print(f"[yellow]{stalled}[/yellow]")
             if status in terminal:
                 break
             await idle()
@@ -220,6 +227,8 @@ def print_job(view: dict[str, Any]) -> None:
     console.print(table)
     if view["error"]:
         console.print(f"[red]error:[/red] {view['error']}")
+    if view.get("stalled"):
+        console.print(f"[yellow]{view['stalled']}[/yellow]")
     for failure in view["failures"][:20]:
         console.print(
             f"  [yellow]{failure['stage']}[/yellow] {failure['documentId']}: {failure['message']}"

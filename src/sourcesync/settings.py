@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=50, ge=1, le=50, description="Files per batch.")
     batch_concurrency: int = Field(default=10, ge=1, description="Parallel batches per workspace.")
     max_file_bytes: int = Field(default=1_000_000, ge=1, description="Larger files are skipped.")
+    stall_after_seconds: int = Field(
+        default=60, ge=1, description="A call unanswered this long shows the job as stalled."
+    )
     webhook_debounce_seconds: int = Field(
         default=5, ge=1, description="A burst of webhook deliveries makes one sync."
     )

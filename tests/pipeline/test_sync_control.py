@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sourcesync import actions, db
-from sourcesync.embeddings import Embedder, LocalEmbedder
+from sourcesync.embeddings import Embedder, LocalEmbedder, OpenAICompatibleEmbedder
+from tests.fakes.openai_embeddings import FakeOpenAIEmbeddings
 
 from .conftest import FailingEmbedder, Harness, Repo, running_harness
 
@@ -116,3 +117,29 @@ async def test_cancel_stops_the_work_of_a_running_sync(gated: Harness, repo: Rep
 
     again = await request(gated, "lh")
     assert (await ended(gated, again))["status"] == "completed"
+
+
+async def test_an_embedder_that_stops_answering_shows_as_a_stall(
+    tmp_path: Path, repo: Repo
+) -> None:
+    repo.write("README.md", "# Lighthouse\n\nThe keeper logs every passing ship.\n")
+    repo.commit("initial")
+    with FakeOpenAIEmbeddings(dimension=16) as endpoint:
+        endpoint.fail_next(503, delay_s=8)  # hangs, then fails; the retry is answered
+        slow = OpenAICompatibleEmbedder(
+            base_url=endpoint.base_url, model="fake-embedding", dimension=16, backoff_s=0.1
+        )
+        async with running_harness(tmp_path, slow, stall_after_seconds=1) as harness:
+            actions.add_source(harness.services, "git", {"path": str(repo.path)}, name="lh")
+            job_id = await request(harness, "lh")
+            stalled = None
+            for _ in range(100):
+                stalled = actions.job_view(harness.services, job_id)["stalled"]
+                if stalled:
+                    break
+                await asyncio.sleep(0.1)
+            assert stalled is not None
+            assert stalled.startswith("stalled: the embedder not answering since ")
+            view = await ended(harness, job_id)
+    assert view["status"] == "completed"
+    assert view["stalled"] is None

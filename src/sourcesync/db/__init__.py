@@ -56,6 +56,8 @@ from sourcesync.db.jobs import (
     next_queued_job,
     require_job,
     require_job_active,
+    start_waiting,
+    stop_waiting,
 )
 from sourcesync.db.migrate import alembic_config, upgrade_to_head
 from sourcesync.db.models import (
@@ -196,6 +198,8 @@ __all__ = [
     "require_source",
     "revoke_token",
     "set_source_schedule",
+    "start_waiting",
+    "stop_waiting",
     "take_retired_document_ids",
     "update_source_cursor",
     "upgrade_to_head",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from sourcesync.db.column_types import utcnow
@@ -168,6 +168,26 @@ def require_job_active(session: Session, job_id: str) -> None:
         raise JobNotFoundError(job_id)
     if JobStatus(status).is_terminal:
         raise JobCancelledError(f"job {job_id} is {status}: its remaining work is dropped")
+
+
+def start_waiting(session: Session, job_id: str, what: str, since: datetime) -> bool:
+    """Note that the job waits on ``what`` since ``since``, unless it already waits on
+    something (the oldest wait is the one that tells of a stall); True when noted."""
+    noted = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.waiting_since.is_(None))
+        .values(waiting_on=what, waiting_since=since)
+    )
+    return bool(noted.rowcount)  # type: ignore[attr-defined]
+
+
+def stop_waiting(session: Session, job_id: str, since: datetime) -> None:
+    """The wait noted at ``since`` got its answer."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.waiting_since == since)
+        .values(waiting_on=None, waiting_since=None)
+    )
 
 
 def mark_job_running(session: Session, job_id: str, *, inngest_run_id: str | None = None) -> Job:

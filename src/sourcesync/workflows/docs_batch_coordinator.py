@@ -23,6 +23,7 @@ from sourcesync.events import (
 
 from .cancellation import JOB_CANCEL
 from .services import Services
+from .stalls import stall_message
 from .validation import parse_event
 
 PROCESS_BATCH = 50
@@ -55,12 +56,19 @@ def create(
                 namespace=request.namespace,
                 document_ids=ids[start : start + PROCESS_BATCH],
             )
-            counts = await ctx.step.invoke(
-                f"process-documents-{start // PROCESS_BATCH}",
-                function=documents_process,
-                data=part.to_data(),
-                timeout=datetime.timedelta(minutes=20),
-            )
+            try:
+                counts = await ctx.step.invoke(
+                    f"process-documents-{start // PROCESS_BATCH}",
+                    function=documents_process,
+                    data=part.to_data(),
+                    timeout=datetime.timedelta(minutes=20),
+                )
+            except inngest.StepError as exc:
+                # Timed out or failed for good: its documents fail with the reason (a stall
+                # when one was seen), so the job ends with them listed instead of waiting.
+                await services.in_thread(_fail_documents, services, part, exc.message)
+                totals["failed"] += len(part.document_ids)
+                continue
             done = DocumentsProcessed.model_validate(counts)
             totals["processed"] += done.processed
             totals["failed"] += done.failed
@@ -83,6 +91,22 @@ def create(
         return DocumentsProcessed(function="docs-batch-coordinator", **totals).to_data()
 
     return docs_batch_coordinator
+
+
+def _fail_documents(services: Services, part: DocumentsProcess, error: str) -> None:
+    """Record each document of a batch that could not be processed, saying why."""
+    with services.transaction() as session:
+        job = db.require_job(session, part.job_id)
+        reason = stall_message(job, services.settings.stall_after_seconds) or error
+        for document_id in part.document_ids:
+            db.record_document_failure(
+                session,
+                job_id=part.job_id,
+                workspace_id=part.workspace_id,
+                document_id=document_id,
+                stage=db.FailureStage.EMBED,
+                message=f"not processed: {reason}"[:2000],
+            )
 
 
 def _record(services: Services, request: DocsBatchTrigger, totals: dict[str, int]) -> int:

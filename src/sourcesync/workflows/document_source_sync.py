@@ -23,6 +23,7 @@ from .fan_in import wait_for_batches
 from .services import Services
 from .source_errors import source_errors
 from .sources import open_document_source
+from .stalls import SOURCE, waiting_on
 from .validation import parse_event
 
 DOCUMENTS_PER_BATCH = 50
@@ -124,8 +125,9 @@ def create(client: inngest.Inngest, services: Services, source_type: str) -> inn
         request = parse_event(SourceSyncTrigger, ctx.event.data)
 
         async def collect() -> dict[str, Any]:
-            with source_errors(), job_still_active():
-                return await services.in_thread(collect_documents, services, request)
+            async with waiting_on(services, request.job_id, SOURCE):
+                with source_errors(), job_still_active():
+                    return await services.in_thread(collect_documents, services, request)
 
         plan = await ctx.step.run("collect", collect)
         if plan["deleted"]:

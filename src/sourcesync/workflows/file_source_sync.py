@@ -22,6 +22,7 @@ from .fan_in import wait_for_batches
 from .file_batches import plan_file_sync
 from .services import Services
 from .source_errors import source_errors
+from .stalls import SOURCE, waiting_on
 from .validation import parse_event
 
 EVENTS_PER_SEND = 500
@@ -42,16 +43,17 @@ def create(client: inngest.Inngest, services: Services, source_type: str) -> inn
         request = parse_event(SourceSyncTrigger, ctx.event.data)
 
         async def make_plan() -> dict[str, Any]:
-            with source_errors():
-                return await services.in_thread(
-                    lambda: plan_file_sync(
-                        services,
-                        job_id=request.job_id,
-                        workspace_id=request.workspace_id,
-                        source_id=request.source_id,
-                        full=request.mode == "full",
+            async with waiting_on(services, request.job_id, SOURCE):
+                with source_errors():
+                    return await services.in_thread(
+                        lambda: plan_file_sync(
+                            services,
+                            job_id=request.job_id,
+                            workspace_id=request.workspace_id,
+                            source_id=request.source_id,
+                            full=request.mode == "full",
+                        )
                     )
-                )
 
         plan = await ctx.step.run("plan", make_plan)
         batches = int(plan["batches"])

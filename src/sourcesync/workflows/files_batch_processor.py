@@ -20,6 +20,7 @@ from .cancellation import JOB_CANCEL, job_still_active
 from .file_batches import BatchResult, process_file_batch
 from .services import Services
 from .source_errors import source_errors
+from .stalls import SOURCE, waiting_on
 from .validation import parse_event
 
 
@@ -42,8 +43,9 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         # are each idempotent, so a retried run counts and sends everything exactly once,
         # and a step would only add a second call to the app to return its result.
         request = parse_event(FilesBatchProcess, ctx.event.data)
-        with source_errors(), job_still_active():
-            result = await services.in_thread(process_file_batch, services, request)
+        async with waiting_on(services, request.job_id, SOURCE):
+            with source_errors(), job_still_active():
+                result = await services.in_thread(process_file_batch, services, request)
         if result.deleted_ids:
             await services.vectors.delete_documents(
                 request.namespace, request.workspace_id, result.deleted_ids

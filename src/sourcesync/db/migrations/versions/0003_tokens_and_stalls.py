@@ -1,4 +1,5 @@
-"""API tokens: bearer tokens for /api/*, each scoped to one workspace, stored hashed.
+"""API tokens (bearer tokens for /api/*, each scoped to one workspace, stored hashed), and
+what a job waits on (a stall shows as "stalled: the embedder not answering since ...").
 
 Revision ID: 0003
 Revises: 0002
@@ -50,6 +51,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
 
+    with op.batch_alter_table("jobs") as batch:
+        batch.add_column(sa.Column("waiting_on", sa.String(length=255), nullable=True))
+        batch.add_column(sa.Column("waiting_since", sa.DateTime(timezone=True), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("waiting_since")
+        batch.drop_column("waiting_on")
     op.drop_table("api_tokens")
