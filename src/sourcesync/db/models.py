@@ -228,10 +228,10 @@ class Job(Base):
     finished_at: Mapped[datetime | None]
     duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     inngest_run_id: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    input: Mapped[dict[str, Any]] = mapped_column(default=dict)
     waiting_on: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     """What the job's oldest unanswered call waits on (the embedder, the source)."""
     waiting_since: Mapped[datetime | None]
-    input: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class JobBatch(Base):

@@ -5,11 +5,14 @@ import pytest
 from sourcesync.connectors.errors import SourceUnavailableError
 from sourcesync.connectors.file_source import FileRef
 from sourcesync.connectors.github import GitHubClient
+from sourcesync.connectors.retries import RetryPolicy
 from tests.fakes.github import FakeGitHub, GitRepo
 
 from .conftest import FILES, TOKEN, SourceFactory
 
 NOW = 1_700_000_000.0
+
+ONE_TRY = RetryPolicy(attempts=1)
 
 
 def test_fetch_downloads_raw_content_with_the_token(
@@ -84,7 +87,7 @@ def test_rate_limits_are_unavailable_with_the_time_to_wait(
     make_client: Callable[..., GitHubClient],
     make_source: SourceFactory,
 ) -> None:
-    source = make_source(client=make_client(clock=lambda: NOW))
+    source = make_source(client=make_client(clock=lambda: NOW, retry_policy=ONE_TRY))
     head = source.validate()
     github.rate_limit_next(3, status=status, reset_at=reset_at, retry_after=retry_after)
 
@@ -99,9 +102,12 @@ def test_rate_limits_are_unavailable_with_the_time_to_wait(
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_unavailable(
-    status: int, github: FakeGitHub, make_source: SourceFactory
+    status: int,
+    github: FakeGitHub,
+    make_client: Callable[..., GitHubClient],
+    make_source: SourceFactory,
 ) -> None:
-    source = make_source()
+    source = make_source(client=make_client(retry_policy=ONE_TRY))
     head = source.validate()
     github.fail_next(1, status=status)
 
@@ -121,9 +127,22 @@ def test_the_first_failure_stops_the_downloads_not_yet_started(
     head = repo.commit("many files")
     source = make_source(client=make_client(concurrency=1))
     refs = [FileRef(f"many/file{n:02}.txt", "0" * 40, 8) for n in range(40)]
-    github.rate_limit_next(1, status=429, retry_after="5")
+    github.rate_limit_next(1, status=429, retry_after="60")  # too long to wait in place
 
     with pytest.raises(SourceUnavailableError):
         source.fetch(refs, commit=head)
 
     assert github.counts["raw"] < len(refs)
+
+
+def test_blips_are_retried_in_place_and_long_waits_are_left_to_the_workflow(
+    github: FakeGitHub, make_client: Callable[..., GitHubClient], make_source: SourceFactory
+) -> None:
+    source = make_source(client=make_client(retry_policy=RetryPolicy(backoff_s=0.01)))
+    head = source.validate()
+    github.fail_next(2, status=502)
+    assert source.fetch([FileRef("README.md", "0" * 40, 10)], commit=head)["README.md"]
+    github.rate_limit_next(1, status=429, retry_after="3600")
+    with pytest.raises(SourceUnavailableError) as caught:
+        source.fetch([FileRef("README.md", "0" * 40, 10)], commit=head)
+    assert caught.value.retry_after_s == 3600

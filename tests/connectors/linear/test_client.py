@@ -7,6 +7,7 @@ import pytest
 from sourcesync.connectors.errors import SourceConfigError, SourceUnavailableError
 from sourcesync.connectors.linear import LinearAPIError, LinearClient
 from sourcesync.connectors.linear.queries import VIEWER_QUERY
+from sourcesync.connectors.retries import RetryPolicy
 from tests.fakes.linear import FakeLinear
 
 from .conftest import TOKEN_ENV, Workspace
@@ -99,11 +100,22 @@ def test_http_429_uses_retry_after(client: LinearClient, linear: FakeLinear) -> 
     assert caught.value.retry_after_s == 12
 
 
-def test_server_error_is_transient(client: LinearClient, linear: FakeLinear) -> None:
+def test_server_error_is_transient(linear: FakeLinear, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, linear.api_key)
     linear.fail_next(503, "upstream unavailable")
 
-    with pytest.raises(SourceUnavailableError, match="503"):
+    one_try = RetryPolicy(attempts=1)
+    with (
+        LinearClient(api_url=linear.url, token_env=TOKEN_ENV, retry_policy=one_try) as client,
+        pytest.raises(SourceUnavailableError, match="503"),
+    ):
         client.execute(VIEWER_QUERY)
+
+
+def test_a_blip_is_retried_in_place(client: LinearClient, linear: FakeLinear) -> None:
+    linear.fail_next(503, "upstream unavailable")
+
+    assert client.execute(VIEWER_QUERY)["viewer"]
 
 
 def test_other_graphql_errors_carry_linear_message(

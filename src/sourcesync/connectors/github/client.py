@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from ..errors import ConnectorError, SourceConfigError, SourceUnavailableError
+from ..retries import DEFAULT_POLICY, RetryPolicy, with_retries
 from ..retry_after import retry_after_seconds
 from .auth import GitHubApp, PersonalToken
 from .errors import GitHubNotFoundError
@@ -70,12 +71,14 @@ class GitHubClient:
         concurrency: int = FETCH_CONCURRENCY,
         timeout_s: float = REQUEST_TIMEOUT_S,
         clock: Callable[[], float] = time.time,
+        retry_policy: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be >= 1")
         self.owner, self.name = parse_repository(repository)
         self.auth = auth
         self.concurrency = concurrency
+        self._retry_policy = retry_policy
         self._api_url = api_url.rstrip("/")
         self._raw_url = raw_url.rstrip("/")
         self._clock = clock
@@ -151,15 +154,20 @@ class GitHubClient:
         params: Mapping[str, str] | None = None,
         rejected: str | None = None,
     ) -> httpx.Response:
-        try:
-            response = self._http.request(method, url, headers=headers, params=params)
-        except httpx.TransportError as exc:
-            raise SourceUnavailableError(
-                f"could not reach GitHub for {what}: {type(exc).__name__}: {exc}"
-            ) from exc
-        if response.is_success:
-            return response
-        raise self._error(response, what, rejected)
+        """One request, its transient failures retried in place (``connectors/retries.py``)."""
+
+        def attempt() -> httpx.Response:
+            try:
+                response = self._http.request(method, url, headers=headers, params=params)
+            except httpx.TransportError as exc:
+                raise SourceUnavailableError(
+                    f"could not reach GitHub for {what}: {type(exc).__name__}: {exc}"
+                ) from exc
+            if response.is_success:
+                return response
+            raise self._error(response, what, rejected)
+
+        return with_retries(attempt, self._retry_policy)
 
     def _error(self, response: httpx.Response, what: str, rejected: str | None) -> ConnectorError:
         status = response.status_code

@@ -5,7 +5,7 @@ The token is read from an environment variable whose name is configured, at each
 Failures are sorted for the caller: rate limits and outages are `SourceUnavailableError`
 (with `retry_after_s` when Linear says when to come back), a rejected token is
 `SourceConfigError`, anything else Linear refuses is `LinearAPIError` with its message.
-The client does not retry: the workflow step that calls it does.
+Short blips are retried in place; longer waits are left to the workflow step that calls it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any, Self
 import httpx
 
 from ..errors import SourceConfigError, SourceUnavailableError
+from ..retries import DEFAULT_POLICY, RetryPolicy, with_retries
 from ..retry_after import retry_after_seconds
 from .errors import LinearAPIError
 from .settings import DEFAULT_TOKEN_ENV, LINEAR_API_URL, LinearSettings, TokenKind
@@ -49,8 +50,10 @@ class LinearClient:
         timeout_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.time,
+        retry_policy: RetryPolicy = DEFAULT_POLICY,
     ) -> None:
         self.api_url = api_url
+        self._retry_policy = retry_policy
         self.token_env = token_env
         self.token_kind = token_kind
         self._clock = clock
@@ -83,18 +86,23 @@ class LinearClient:
         self._http.close()
 
     def execute(self, query: str, variables: Mapping[str, object] | None = None) -> JSONObject:
-        """Run one GraphQL document and return its `data` object."""
-        try:
-            response = self._http.post(
-                self.api_url,
-                json={"query": query, "variables": dict(variables or {})},
-                headers={"Authorization": self._authorization(), "Accept": "application/json"},
-            )
-        except httpx.TransportError as error:
-            raise SourceUnavailableError(
-                f"could not reach Linear at {self.api_url}: {type(error).__name__}"
-            ) from error
-        return self._data(response)
+        """Run one GraphQL document and return its `data` object (transient failures are
+        retried in place, `connectors/retries.py`)."""
+
+        def attempt() -> JSONObject:
+            try:
+                response = self._http.post(
+                    self.api_url,
+                    json={"query": query, "variables": dict(variables or {})},
+                    headers={"Authorization": self._authorization(), "Accept": "application/json"},
+                )
+            except httpx.TransportError as error:
+                raise SourceUnavailableError(
+                    f"could not reach Linear at {self.api_url}: {type(error).__name__}"
+                ) from error
+            return self._data(response)
+
+        return with_retries(attempt, self._retry_policy)
 
     def _authorization(self) -> str:
         token = os.environ.get(self.token_env, "").strip()
