@@ -38,10 +38,18 @@ def print_json(value: Any) -> None:
 
 
 def open_services() -> Any:
+    from pydantic import ValidationError
+
+    from .embeddings.errors import EmbeddingConfigError
     from .settings import Settings
     from .workflows.services import Services
 
-    return Services.from_settings(Settings())
+    try:
+        return Services.from_settings(Settings())
+    except ValidationError as exc:
+        raise fail(f"invalid SOURCESYNC_* setting: {exc.errors()[0]['msg']} ({exc})") from exc
+    except EmbeddingConfigError as exc:
+        raise fail(str(exc)) from exc
 
 
 async def deliver(services: Any, events: list[Any]) -> None:

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.fakes.chaos import Chaos
+
 _GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.com",
@@ -161,6 +163,8 @@ class FakeGitHub:
     installation_token_ttl_s: int = 3600
     counts: Counter[str] = field(default_factory=Counter)
     requests: list[RecordedRequest] = field(default_factory=list)
+    chaos: Chaos = field(default_factory=Chaos)
+    """Random faults in a share of the answers (``chaos.rate``)."""
     _failures: deque[_Failure] = field(default_factory=deque)
     _app: _App | None = None
     _issued_tokens: set[str] = field(default_factory=set)
@@ -596,6 +600,8 @@ def _handler_for(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if failure is not None:
                 body = {"message": failure.message, "documentation_url": _DOCS}
                 self._send(_Reply(failure.status, body, failure.headers))
+                return
+            if fake.chaos.answer(self):
                 return
             try:
                 reply = answer()

@@ -31,6 +31,8 @@ from graphql import (
     graphql_sync,
 )
 
+from tests.fakes.chaos import Chaos
+
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "linear" / "schema.graphql"
 MAX_FIRST = 250
 AUTH_ERROR = {
@@ -108,6 +110,8 @@ class FakeLinear:
     )
     viewer_id: str | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
+    chaos: Chaos = field(default_factory=Chaos)
+    """Random faults in a share of the answers (``chaos.rate``)."""
     _failures: deque[_Failure] = field(default_factory=deque)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _server: ThreadingHTTPServer | None = None
@@ -565,6 +569,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
+        if self.fake.chaos.answer(self):
+            self.rfile.read(length)
+            return
         status, body, headers = self.fake.answer(
             self.headers.get("Authorization"), self.rfile.read(length)
         )

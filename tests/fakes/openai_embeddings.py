@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+from tests.fakes.chaos import Chaos
+
 EMBEDDINGS_PATH = "/v1/embeddings"
 
 
@@ -52,7 +54,11 @@ class FakeOpenAIEmbeddings:
     dimension: int = 8
     api_key: str | None = None
     reverse_order: bool = False
+    latency_s: float = 0.0
+    """How long each answer takes, as a remote model would."""
     requests: list[RecordedRequest] = field(default_factory=list)
+    chaos: Chaos = field(default_factory=Chaos)
+    """Random faults in a share of the answers (``chaos.rate``)."""
     _failures: deque[_Failure] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -142,6 +148,9 @@ def _handler_for(fake: FakeOpenAIEmbeddings) -> type[BaseHTTPRequestHandler]:
             if fake.api_key is not None and presented != fake.api_key:
                 message = f"Incorrect API key provided: {presented}."
                 self._send(401, _error_body(message, "invalid_request_error", "invalid_api_key"))
+                return
+            time.sleep(fake.latency_s)
+            if fake.chaos.answer(self):
                 return
             failure = fake._next_failure()
             if failure is not None:
