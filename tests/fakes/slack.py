@@ -393,8 +393,7 @@ class FakeSlack:
             if params.get("exclude_archived") in ("true", "1") and channel["is_archived"]:
                 continue
             listed.append(
-                channel
-                | {"is_member": member, "num_members": len(self.members[channel_id])}
+                channel | {"is_member": member, "num_members": len(self.members[channel_id])}
             )
         return _page(listed, "channels", params)
 
@@ -445,7 +444,9 @@ class FakeSlack:
                 continue
             if latest is not None and (ts > latest or (ts == latest and not inclusive)):
                 continue
-            if message.get("subtype") == "tombstone" and not self._replies(channel_id, message["ts"]):
+            if message.get("subtype") == "tombstone" and not self._replies(
+                channel_id, message["ts"]
+            ):
                 continue
             shown.append(copy.deepcopy(message) | self._thread_fields(channel_id, message))
         shown.sort(key=lambda m: float(m["ts"]), reverse=True)
@@ -533,8 +534,15 @@ def build_workspace(slack: FakeSlack) -> dict[str, Any]:
     slack.post(
         general,
         "U0GRACE",
-        "see <https://example.com/specs|the spec> and ask <@U0ADA> in <#%s> &amp; <!here>" % random,
-        files=[{"id": "F1", "name": "spec.pdf", "title": "Pricing spec", "permalink": "https://lighthouse.slack.com/files/F1"}],
+        f"see <https://example.com/specs|the spec> and ask <@U0ADA> in <#{random}> &amp; <!here>",
+        files=[
+            {
+                "id": "F1",
+                "name": "spec.pdf",
+                "title": "Pricing spec",
+                "permalink": "https://lighthouse.slack.com/files/F1",
+            }
+        ],
     )
     slack.post(random, "U0DANA", "lunch?")
     parent = slack.post(pricing, "U0ADA", "What did we decide about the pricing page?")

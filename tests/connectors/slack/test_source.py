@@ -15,7 +15,9 @@ from tests.fakes.slack import FakeSlack
 from .conftest import SourceFactory
 
 
-def run(source: SlackSource, cursor: SlackCursor | None) -> tuple[dict[str, Document], list[str], SlackCursor]:
+def run(
+    source: SlackSource, cursor: SlackCursor | None
+) -> tuple[dict[str, Document], list[str], SlackCursor]:
     documents: dict[str, Document] = {}
     deleted: list[str] = []
     last = cursor
@@ -42,7 +44,11 @@ def test_a_full_sync_makes_one_document_per_thread_and_per_channel_day(
     assert deleted == []
     assert set(cursor.channels) == {general, workspace["random"], pricing}
     # Channels the bot is not in are not read.
-    assert not [d for d in documents.values() if d.metadata["channel"]["name"] in {"secret-plans", "announcements"}]  # type: ignore[index]
+    assert not [
+        d
+        for d in documents.values()
+        if d.metadata["channel"]["name"] in {"secret-plans", "announcements"}
+    ]  # type: ignore[index]
     # 1,200 channel messages and 36 replies, every one of them in some document.
     said = "".join(d.content for d in documents.values())
     assert all(f"general chatter number {n} " in said for n in range(1200))
@@ -60,9 +66,11 @@ def test_a_thread_holds_its_replies_in_order_with_display_names(
     lines = [line for line in thread.content.splitlines() if line.startswith("**")]
     assert len(lines) == 61
     assert lines[0].startswith("**Ada L**") and "What did we decide" in lines[0]
-    assert [int(line.split("pricing reply ")[1].split(":")[0]) for line in lines[1:] if "pricing reply" in line] == [
-        r for r in range(60) if r != 57
-    ]
+    assert [
+        int(line.split("pricing reply ")[1].split(":")[0])
+        for line in lines[1:]
+        if "pricing reply" in line
+    ] == [r for r in range(60) if r != 57]
     [deep] = [line for line in lines if "gooseberry" in line]
     assert deep.startswith("**Dana Whitfield**")
     assert thread.metadata["reply_count"] == 60
@@ -139,9 +147,14 @@ def test_an_edit_of_a_deep_reply_and_a_deleted_message_show_in_the_next_incremen
     documents, deleted, _ = run(make_source(), cursor)
     assert "elderberry plan after all" in documents[thread_name].content
     assert "gooseberry" not in documents[thread_name].content
-    assert "(edited)" in documents[thread_name].content or ", edited)" in documents[thread_name].content
+    assert (
+        "(edited)" in documents[thread_name].content
+        or ", edited)" in documents[thread_name].content
+    )
     assert slack_day_id(random, _day_of(first, random)) in deleted
-    unchanged = {n for n, d in documents.items() if n in first and d.content_hash == first[n].content_hash}
+    unchanged = {
+        n for n, d in documents.items() if n in first and d.content_hash == first[n].content_hash
+    }
     changed = {n for n in documents if n not in unchanged}
     assert changed == {thread_name}
 
@@ -162,7 +175,10 @@ def test_a_new_reply_to_a_thread_inside_the_lookback_refetches_it(
     slack.tick(600)
     slack.post(general, "U0DANA", "a late answer about the lamp wick", thread_ts=old_thread)
     documents, _, after = run(make_source(), cursor)
-    assert "a late answer about the lamp wick" in documents[slack_thread_id(general, old_thread)].content
+    assert (
+        "a late answer about the lamp wick"
+        in documents[slack_thread_id(general, old_thread)].content
+    )
     assert float(after.channels[general]) > float(cursor.channels[general])
 
 
@@ -184,7 +200,9 @@ def test_an_archived_channel_has_its_documents_deleted(
     first, _, cursor = run(make_source(), None)
     slack.archive(workspace["random"])
     _, deleted, after = run(make_source(), cursor)
-    assert [n for n in first if workspace["random"] in n] == [n for n in deleted if workspace["random"] in n]
+    assert [n for n in first if workspace["random"] in n] == [
+        n for n in deleted if workspace["random"] in n
+    ]
     assert workspace["random"] not in after.channels
 
 
@@ -223,7 +241,11 @@ def test_a_missing_scope_is_named(
     assert "SOURCESYNC_TEST_SLACK_TOKEN" in str(error.value)
     if scope.startswith("groups:"):
         assert "--no-private" in str(error.value)
-        assert make_source(private=False).validate().endswith("2 public and 0 private channels the bot is in")
+        assert (
+            make_source(private=False)
+            .validate()
+            .endswith("2 public and 0 private channels the bot is in")
+        )
 
 
 def test_a_missing_scope_is_named_from_slack_s_error_when_headers_do_not_say(
@@ -240,8 +262,12 @@ def test_a_bad_or_missing_token_names_the_variable(
     monkeypatch: pytest.MonkeyPatch, workspace: dict[str, Any], make_source: SourceFactory
 ) -> None:
     monkeypatch.setenv("SOURCESYNC_TEST_SLACK_TOKEN", "xoxb-wrong")
-    with pytest.raises(SourceConfigError, match="rejected the token in SOURCESYNC_TEST_SLACK_TOKEN"):
+    with pytest.raises(
+        SourceConfigError, match="rejected the token in SOURCESYNC_TEST_SLACK_TOKEN"
+    ):
         make_source().validate()
     monkeypatch.delenv("SOURCESYNC_TEST_SLACK_TOKEN")
-    with pytest.raises(SourceConfigError, match="set the environment variable SOURCESYNC_TEST_SLACK_TOKEN"):
+    with pytest.raises(
+        SourceConfigError, match="set the environment variable SOURCESYNC_TEST_SLACK_TOKEN"
+    ):
         make_source().validate()

@@ -235,14 +235,14 @@ class SlackClient:
         """One Web API call's data (`ok` checked)."""
         return self.call_with_headers(method, **params)[0]
 
-    def pages(self, method: str, key: str, **params: Any) -> Iterator[list[JSONObject]]:
+    def pages(self, method: str, key: str, **params: Any) -> Iterator[list[Any]]:
         """The items under `key` of every page of a cursor-paged method
         (`response_metadata.next_cursor`), `limit` items at a time."""
         cursor: str | None = None
         while True:
             data = self.call(method, limit=self.settings.page_size, cursor=cursor, **params)
             items = data.get(key) or []
-            yield [item for item in items if isinstance(item, dict)]
+            yield list(items) if isinstance(items, list) else []
             metadata = data.get("response_metadata")
             cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
             if not cursor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 
 from .settings import TIER_OF_METHOD
@@ -19,10 +20,16 @@ from .settings import TIER_OF_METHOD
 __all__ = ["TokenLimiter", "limiter_for"]
 
 _DEFAULT_TIER = 3
+_WINDOW_S = 60.0
 
 
 class TokenLimiter:
-    """Spaces requests of each tier evenly and honours pauses that Slack asks for."""
+    """At most `per_minute[tier]` calls of a tier in any 60 s, as Slack counts them; pauses
+    that Slack asks for (429 `Retry-After`) hold every tier back.
+
+    A sliding window rather than even spacing: a small sync bursts through its few calls,
+    and only a large one settles at the tier's rate.
+    """
 
     def __init__(
         self,
@@ -35,17 +42,24 @@ class TokenLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next_at: dict[int, float] = {}
+        self._calls: dict[int, deque[float]] = {}
         self._paused_until = 0.0
 
     def acquire(self, method: str) -> float:
         """Wait for the turn of one call to `method`; return the seconds waited."""
         tier = TIER_OF_METHOD.get(method, _DEFAULT_TIER)
-        interval = 60.0 / self.per_minute.get(tier, self.per_minute.get(_DEFAULT_TIER, 50))
+        limit = max(1, int(self.per_minute.get(tier, self.per_minute.get(_DEFAULT_TIER, 50))))
         with self._lock:
             now = self._clock()
-            start = max(now, self._next_at.get(tier, 0.0), self._paused_until)
-            self._next_at[tier] = start + interval
+            calls = self._calls.setdefault(tier, deque())
+            start = max(now, self._paused_until, calls[-1] if calls else now)
+            while calls and calls[0] <= start - _WINDOW_S:
+                calls.popleft()
+            if len(calls) >= limit:
+                start = max(start, calls[-limit] + _WINDOW_S)
+                while calls and calls[0] <= start - _WINDOW_S:
+                    calls.popleft()
+            calls.append(start)
         wait = start - now
         if wait > 0:
             self._sleep(wait)
