@@ -402,9 +402,11 @@ class FakeSlack:
         self._readable(channel_id, history=False)
         return _page(list(self.members[channel_id]), "members", params)
 
-    def _thread_fields(self, channel: str, ts: str | Json) -> Json:
+    def _thread_fields(
+        self, channel: str, ts: str | Json, index: dict[str, list[Json]] | None = None
+    ) -> Json:
         ts = ts if isinstance(ts, str) else str(ts["ts"])
-        replies = self._replies(channel, ts)
+        replies = (index or self._reply_index(channel)).get(ts, [])
         if not replies:
             return {}
         users = list(dict.fromkeys(r.get("user") for r in replies if r.get("user")))
@@ -418,15 +420,19 @@ class FakeSlack:
             "subscribed": False,
         }
 
+    def _reply_index(self, channel: str) -> dict[str, list[Json]]:
+        """Replies by thread, oldest first."""
+        index: dict[str, list[Json]] = {}
+        for message in self.messages[channel].values():
+            thread_ts = message.get("thread_ts")
+            if thread_ts is not None and thread_ts != message["ts"]:
+                index.setdefault(thread_ts, []).append(message)
+        for replies in index.values():
+            replies.sort(key=lambda m: float(m["ts"]))
+        return index
+
     def _replies(self, channel: str, ts: str) -> list[Json]:
-        return sorted(
-            (
-                m
-                for m in self.messages[channel].values()
-                if m.get("thread_ts") == ts and m["ts"] != ts
-            ),
-            key=lambda m: float(m["ts"]),
-        )
+        return self._reply_index(channel).get(ts, [])
 
     def _conversations_history(self, params: dict[str, str]) -> Json:
         channel_id = params["channel"]
@@ -434,6 +440,7 @@ class FakeSlack:
         inclusive = params.get("inclusive") in ("true", "1")
         oldest = float(params.get("oldest") or 0)
         latest = float(params["latest"]) if params.get("latest") else None
+        index = self._reply_index(channel_id)
         shown = []
         for message in self.messages[channel_id].values():
             ts = float(message["ts"])
@@ -444,13 +451,14 @@ class FakeSlack:
                 continue
             if latest is not None and (ts > latest or (ts == latest and not inclusive)):
                 continue
-            if message.get("subtype") == "tombstone" and not self._replies(
-                channel_id, message["ts"]
-            ):
+            if message.get("subtype") == "tombstone" and not index.get(message["ts"]):
                 continue
-            shown.append(copy.deepcopy(message) | self._thread_fields(channel_id, message))
+            shown.append(message)
         shown.sort(key=lambda m: float(m["ts"]), reverse=True)
         page = _page(shown, "messages", params)
+        page["messages"] = [
+            copy.deepcopy(m) | self._thread_fields(channel_id, m, index) for m in page["messages"]
+        ]
         page["has_more"] = bool(page["response_metadata"]["next_cursor"])
         page["pin_count"] = 0
         return page

@@ -271,3 +271,30 @@ def test_a_bad_or_missing_token_names_the_variable(
         SourceConfigError, match="set the environment variable SOURCESYNC_TEST_SLACK_TOKEN"
     ):
         make_source().validate()
+
+
+def test_past_the_users_list_pages_authors_are_looked_up_one_by_one(
+    slack: FakeSlack, workspace: dict[str, Any], make_source: SourceFactory
+) -> None:
+    documents, _, _ = run(make_source(page_size=2, user_list_pages=1), None)
+    assert slack.count("users.list") == 1
+    assert slack.count("users.info") == 1  # the third user
+    thread = documents[slack_thread_id(workspace["pricing"], workspace["pricing_thread"])]
+    assert "**Dana Whitfield**" in thread.content
+
+
+def test_a_crash_resumes_from_the_last_stored_batch(
+    slack: FakeSlack, workspace: dict[str, Any], make_source: SourceFactory
+) -> None:
+    expected, _, final = run(make_source(), None)
+    stored: dict[str, Document] = {}
+    cursor = None
+    for n, batch in enumerate(make_source(batch_size=4).changes(None)):
+        stored |= {d.id: d for d in batch.documents}
+        cursor = batch.cursor
+        if n == 2:
+            break  # the process dies here; the core stored three batches and their cursor
+    assert isinstance(cursor, SlackCursor)
+    rest, _, resumed = run(make_source(batch_size=4), cursor)
+    assert set(stored) | set(rest) == set(expected)
+    assert resumed == final

@@ -106,6 +106,9 @@ class SlackSettings:
     rate_limit_retries: int = 30
     """429s retried per request (each after its Retry-After) before the batch gives up."""
     server_error_retries: int = 4
+    user_list_pages: int = 25
+    """Pages of `users.list` read per sync (5,000 users); authors past them are looked up
+    one by one."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.page_size <= 999:

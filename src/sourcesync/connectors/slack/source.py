@@ -61,20 +61,27 @@ def _day_start(moment: float) -> float:
 
 
 class _Names:
-    """Display names of users (`users.list` once per sync, `users.info` for the rest) and
-    names of channels, for rendering mentions and authors."""
+    """Display names of users and names of channels, for authors and mentions.
 
-    def __init__(self, client: SlackClient) -> None:
+    `users.list` (tier 2) fills the cache once per sync, up to `max_pages` pages: in a
+    large organisation most users never wrote in the channels synced, so past that the
+    rest are asked for one at a time (`users.info`, tier 4) when a message names them.
+    """
+
+    def __init__(self, client: SlackClient, max_pages: int) -> None:
         self.client = client
+        self.max_pages = max_pages
         self.users: dict[str, str] | None = None
         self.channels: dict[str, str] = {}
 
     def _load(self) -> dict[str, str]:
         if self.users is None:
             self.users = {}
-            for page in self.client.pages("users.list", "members"):
+            for number, page in enumerate(self.client.pages("users.list", "members"), 1):
                 for user in page:
                     self.users[str(user["id"])] = _display_name(user)
+                if number >= self.max_pages:
+                    break
         return self.users
 
     def user_name(self, user_id: str) -> str:
@@ -126,7 +133,7 @@ class SlackSource:
         self.private = private
         self.client = client or SlackClient(self.settings)
         self._workspace: Workspace | None = None
-        self._names = _Names(self.client)
+        self._names = _Names(self.client, self.settings.user_list_pages)
         self._seen: set[str] | None = None
 
     def __enter__(self) -> Self:
