@@ -139,6 +139,19 @@ async def test_an_edit_and_a_delete_show_after_their_events(
     deleted = slack.event_for(slack.delete(data.general, data.aside))
     transport = httpx.ASGITransport(app=harness.runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        challenge = json.dumps({"type": "url_verification", "challenge": "c-123"}).encode()
+        unsigned = await client.post("/webhooks/slack", content=challenge)
+        assert unsigned.status_code == 401
+        stamp = str(int(datetime.now(UTC).timestamp()))
+        verified = await client.post(
+            "/webhooks/slack",
+            content=challenge,
+            headers={
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": sign(SECRET, stamp, challenge),
+            },
+        )
+        assert (verified.status_code, verified.json()) == (200, {"challenge": "c-123"})
         for body in (edited, deleted, edited):  # the last: Slack retrying the first
             stamp = str(int(datetime.now(UTC).timestamp()))
             headers = {

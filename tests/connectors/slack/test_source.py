@@ -190,7 +190,7 @@ def test_a_thread_deleted_parent_keeps_its_replies_under_a_tombstone(
     slack.delete(workspace["pricing"], workspace["pricing_thread"])
     documents, _, _ = run(make_source(), cursor)
     thread = documents[slack_thread_id(workspace["pricing"], workspace["pricing_thread"])]
-    assert "(message deleted)" in thread.content
+    assert "**(deleted)** (" in thread.content and "(message deleted)" in thread.content
     assert "gooseberry" in thread.content
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from pydantic import field_validator
+
 from ..spec import SourceConfig, SourceContext, SourceSpec, option
 from ..webhooks import SourceChange, WebhookHandler, WebhookReply, WebhookRequest
 from .settings import DEFAULT_TOKEN_ENV, SLACK_API_URL, SlackSettings
@@ -45,6 +47,14 @@ class SlackConfig(SourceConfig):
         ge=0,
         le=90,
     )
+
+    @field_validator("channels")
+    @classmethod
+    def _without_hash(cls, channels: list[str]) -> list[str]:
+        names = [name.strip().lstrip("#") for name in channels]
+        if not all(names):
+            raise ValueError("a channel name is empty")
+        return names
 
 
 def open_slack(config: SlackConfig, context: SourceContext) -> SlackSource:

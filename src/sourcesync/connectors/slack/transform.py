@@ -192,6 +192,8 @@ def _author_id(message: Message) -> str | None:
 
 
 def _author(message: Message, names: Names) -> str:
+    if message.get("subtype") == "tombstone":
+        return "(deleted)"
     if message.get("user"):
         return names.user_name(str(message["user"]))
     profile = message.get("bot_profile")
