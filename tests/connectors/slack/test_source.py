@@ -215,7 +215,9 @@ def test_live_ids_list_every_document_of_a_full_sync(
     assert make_source().live_ids() == set(documents)  # listed again, from history alone
 
 
-def test_named_channels_only(workspace: dict[str, Any], make_source: SourceFactory) -> None:
+def test_named_channels_only(
+    slack: FakeSlack, workspace: dict[str, Any], make_source: SourceFactory
+) -> None:
     documents, _, cursor = run(make_source(channels=["#pricing"]), None)
     assert set(cursor.channels) == {workspace["pricing"]}
     assert all(workspace["pricing"] in name for name in documents)
@@ -223,6 +225,11 @@ def test_named_channels_only(workspace: dict[str, Any], make_source: SourceFacto
         make_source(channels=["nope"]).validate()
     with pytest.raises(SourceConfigError, match="invite it"):
         make_source(channels=["announcements"]).validate()
+    # A named channel archived later is left out of syncs (its documents go), not an error.
+    slack.archive(workspace["pricing"])
+    _, deleted, after = run(make_source(channels=["pricing"]), cursor)
+    assert after.channels == {}
+    assert set(deleted) == set(documents)
 
 
 def test_validate_says_what_it_found(workspace: dict[str, Any], make_source: SourceFactory) -> None:

@@ -155,7 +155,7 @@ class SlackSource:
     def validate(self) -> str:
         """Check the token and its scopes (`auth.test`) and the channels; say what was found."""
         workspace = self.workspace()
-        channels = self.channels()
+        channels = self.channels(strict=True)
         private = sum(channel.private for channel in channels)
         return (
             f"{workspace.team}: {len(channels) - private} public and {private} private "
@@ -188,8 +188,13 @@ class SlackSource:
             )
         return self._workspace
 
-    def channels(self) -> list[Channel]:
-        """The channels to sync, by id; private ones with their members."""
+    def channels(self, *, strict: bool = False) -> list[Channel]:
+        """The channels to sync, by id; private ones with their members.
+
+        A named channel that is gone (archived, deleted, or the bot was removed) fails
+        `strict` listing (adding the source) and is left out of a sync, which then removes
+        its documents.
+        """
         types = "public_channel,private_channel" if self.private else "public_channel"
         listed: list[JSONObject] = []
         for page in self.client.pages(
@@ -202,19 +207,25 @@ class SlackSource:
         if self.channel_names:
             by_name = {str(c.get("name")): c for c in listed}
             missing = [name for name in self.channel_names if name not in by_name]
-            if missing:
+            if missing and strict:
                 raise SourceConfigError(
                     f"Slack has no channel named {', '.join('#' + n for n in missing)} that "
                     "this token can see: check the names (without #), and that private "
                     "channels are included"
                 )
-            outside = [n for n in self.channel_names if not by_name[n].get("is_member")]
-            if outside:
+            outside = [
+                n for n in self.channel_names if n in by_name and not by_name[n].get("is_member")
+            ]
+            if outside and strict:
                 raise SourceConfigError(
                     f"the bot is not in {', '.join('#' + n for n in outside)}: invite it "
                     "(/invite @your-bot) and sync again"
                 )
-            readable = [by_name[name] for name in dict.fromkeys(self.channel_names)]
+            readable = [
+                by_name[name]
+                for name in dict.fromkeys(self.channel_names)
+                if name in by_name and by_name[name].get("is_member")
+            ]
         channels = []
         for data in sorted(readable, key=lambda c: str(c["id"])):
             members = None
@@ -245,7 +256,9 @@ class SlackSource:
         for channel_id in sorted(set(state) - live):
             gone = self._ids_of_unlisted_channel(channel_id)
             del state[channel_id]
-            yield DocumentBatch(documents=(), deleted_ids=gone, cursor=SlackCursor(channels=state))
+            yield DocumentBatch(
+                documents=(), deleted_ids=gone, cursor=SlackCursor(channels=dict(state))
+            )
         if full:
             self._seen = seen
 
