@@ -5,7 +5,8 @@ speaks to Slack's Web API through the official `slack_sdk` with a rate limiter p
 and `webhooks` verifies and reads Events API requests.
 """
 
-from .client import SlackAPIError, SlackChannelGoneError, SlackClient
+from .client import SlackClient
+from .errors import SlackAPIError, SlackChannelGoneError
 from .ids import slack_day_id, slack_thread_id
 from .mrkdwn import render_mrkdwn
 from .settings import DEFAULT_TOKEN_ENV, SLACK_API_URL, SlackSettings

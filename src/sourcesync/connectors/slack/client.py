@@ -34,10 +34,11 @@ from slack_sdk.http_retry.state import RetryState
 
 from ..errors import ConnectorError, SourceConfigError, SourceUnavailableError
 from ..retry_after import retry_after_seconds
+from .errors import SlackAPIError, SlackChannelGoneError
 from .rate_limits import TokenLimiter, limiter_for
 from .settings import SlackSettings
 
-__all__ = ["JSONObject", "SlackAPIError", "SlackChannelGoneError", "SlackClient"]
+__all__ = ["JSONObject", "SlackClient"]
 
 JSONObject = dict[str, Any]
 
@@ -59,19 +60,6 @@ _TRANSIENT = frozenset(
 )
 _DEFAULT_RETRY_AFTER_S = 1.0
 _MAX_BACKOFF_S = 30.0
-
-
-class SlackAPIError(ConnectorError):
-    """Slack refused a request for a reason other than auth, scopes or rate limits:
-    sending it again would fail the same way."""
-
-    def __init__(self, message: str, *, error: str) -> None:
-        super().__init__(message)
-        self.error = error
-
-
-class SlackChannelGoneError(SlackAPIError):
-    """The channel was deleted, archived, or the bot was removed from it."""
 
 
 def _method_of(url: str) -> str:

@@ -26,7 +26,8 @@ from sourcesync.documents import Document
 from ..document_source import DocumentBatch
 from ..errors import SourceConfigError
 from ..spec import SourceCursor
-from .client import JSONObject, SlackAPIError, SlackChannelGoneError, SlackClient
+from .client import JSONObject, SlackClient
+from .errors import SlackAPIError, SlackChannelGoneError
 from .ids import slack_day_id, slack_thread_id
 from .models import (
     Channel,
