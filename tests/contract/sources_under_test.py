@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,9 +23,11 @@ import pytest
 from sourcesync.connectors.git import git_file_id
 from sourcesync.connectors.github import github_file_id
 from sourcesync.connectors.linear import linear_issue_id
+from sourcesync.connectors.slack import sign, slack_day_id, slack_thread_id
 from tests.fakes.feeds import FakeFeed
 from tests.fakes.github import FakeGitHub, GitRepo
 from tests.fakes.linear import FakeLinear
+from tests.fakes.slack import FakeSlack
 
 SECRET = "contract-webhook-secret"
 SECRET_ENV = "SOURCESYNC_CONTRACT_SECRET"
@@ -249,9 +252,82 @@ class FeedUnderTest:
         return None
 
 
+@dataclass
+class _SlackData:
+    fake: FakeSlack
+    channel: str
+    thread: str
+    reply: str
+    storm: str
+
+
+@dataclass(frozen=True)
+class SlackUnderTest:
+    """One channel: a day of chatter, then a day with a thread and one message of its own."""
+
+    type: str = "slack"
+    credential_env: str | None = TOKEN_ENV
+    deletes: bool = True
+
+    @contextlib.contextmanager
+    def start(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
+        with FakeSlack() as slack:
+            monkeypatch.setenv(TOKEN_ENV, slack.token)
+            slack.add_user("U0KEEPER", "keeper", display_name="Keeper")
+            channel = slack.add_channel("lighthouse", members=["U0KEEPER"])
+            slack.post(channel, "U0KEEPER", "The keeper logs every passing ship in the ledger.")
+            slack.post(channel, "U0KEEPER", "Fog horns sound every thirty seconds.")
+            slack.tick(24 * 3600)
+            thread = slack.post(channel, "U0KEEPER", "How often is the lamp trimmed?")
+            reply = slack.post(channel, "U0KEEPER", "Every hour during storms.", thread_ts=thread)
+            storm = slack.post(channel, "U0KEEPER", "Storm shutters are closed at dusk.")
+            data = _SlackData(slack, channel, thread, reply, storm)
+            days = sorted({_day(ts) for ts in slack.messages[channel] if ts not in (thread, reply)})
+            yield Running(
+                {"slack_api_url": slack.api_url},
+                {"token_env": TOKEN_ENV, "signing_secret_env": SECRET_ENV},
+                {slack_thread_id(channel, thread)} | {slack_day_id(channel, d) for d in days},
+                state=data,
+            )
+
+    def change(self, running: Running) -> str:
+        data: _SlackData = running.state
+        data.fake.tick()
+        data.fake.edit(data.channel, data.reply, "Every hour, and by radio in storms.")
+        return slack_thread_id(data.channel, data.thread)
+
+    def delete(self, running: Running) -> str:
+        data: _SlackData = running.state
+        data.fake.tick()
+        data.fake.delete(data.channel, data.storm)
+        return slack_day_id(data.channel, _day(data.storm))
+
+    def delivery(self, running: Running, secret: str) -> Delivery | None:
+        data: _SlackData = running.state
+        body = data.fake.event_for(
+            {
+                "type": "message",
+                "channel": data.channel,
+                "user": "U0KEEPER",
+                "text": "hi",
+                "ts": "1.000001",
+            }
+        )
+        stamp = str(int(time.time()))
+        return Delivery(
+            {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": sign(secret, stamp, body)},
+            body,
+        )
+
+
+def _day(ts: str) -> date:
+    return datetime.fromtimestamp(float(ts), UTC).date()
+
+
 SOURCES: list[SourceUnderTest] = [
     GitUnderTest(),
     GitHubUnderTest(),
     LinearUnderTest(),
     FeedUnderTest(),
+    SlackUnderTest(),
 ]
