@@ -172,7 +172,7 @@ async def test_invoke_returns_output_error_and_timeout(engine: Engine) -> None:
     assert run.output == [
         42,
         "ValueError: child exploded",
-        "InngestInvokeTimeoutError: invoked function timed out",
+        "InngestInvokeTimeoutError: Timed out waiting for invoked function to complete",
     ]
     children = engine.state.list_runs(function_id="test-app-double")
     assert [c.parent_run_id for c in children] == [run.id]

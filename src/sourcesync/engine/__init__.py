@@ -28,6 +28,7 @@ from .errors import (
     ExpressionError,
     RegistrationError,
     StateLockedError,
+    StateVersionError,
 )
 from .runner import Engine, EngineConfig
 from .state import RunRow, StepRow
@@ -41,5 +42,6 @@ __all__ = [
     "RegistrationError",
     "RunRow",
     "StateLockedError",
+    "StateVersionError",
     "StepRow",
 ]

@@ -34,11 +34,12 @@ from .ids import new_ulid
 from .intake import validate_events
 from .responses import (
     Outcome,
-    error_of,
+    failure_reason,
     function_error,
     parse_response,
     plain_error,
     sleep_until,
+    standard_error,
 )
 from .state import QueueItem, RunRow, StateStore, dumps
 
@@ -483,7 +484,13 @@ class Engine:
         error: Any,
         now: int,
         effects: _Effects,
+        reason: str | None = None,
     ) -> bool:
+        """End a run, resume an invoking parent, and emit Inngest's lifecycle events.
+
+        ``reason`` is the executor's word for a failed call (``invalid status code: 500``),
+        which Inngest puts in the ``error`` field of the failure it reports.
+        """
         self._run_keys.pop(run.id, None)
         if not self.state.finish_run(run.id, status, output, error, now):
             return False
@@ -494,33 +501,38 @@ class Engine:
             "run finished",
             extra={"run_id": run.id, "function_id": run.function_id, "status": status},
         )
+        failure = standard_error(error, reason) if status == "Failed" else None
         if run.parent_run_id and run.parent_step_id:
             parent = self.state.get_run(run.parent_run_id)
             step = self.state.get_step(run.parent_run_id, run.parent_step_id)
             if parent and parent.status not in FINAL_STATUSES and step and step.memo is None:
                 self.state.delete_items(parent.id, "invoke_timeout", run.parent_step_id)
-                memo = (
-                    {"data": output}
-                    if status == "Completed"
-                    else {"error": error_of(error, status)}
-                )
-                outcome_status = "completed" if status == "Completed" else "failed"
+                if status == "Completed":
+                    memo, outcome_status = {"data": output}, "completed"
+                else:
+                    cancelled = plain_error("invoked function was cancelled")
+                    memo, outcome_status = {"error": failure or cancelled}, "failed"
                 self._memoize(parent, run.parent_step_id, memo, outcome_status, now, effects)
-        event = self._first_event(run)
-        data: dict[str, Any] = {"function_id": run.function_id, "run_id": run.id, "event": event}
-        internal: list[dict[str, Any]] = []
-        if status == "Completed":
-            internal.append({"name": FINISHED_EVENT, "data": {**data, "result": output}})
-        elif status == "Failed":
-            failure = {**data, "error": error_of(error, status)}
-            internal.append({"name": FAILED_EVENT, "data": failure})
-            internal.append({"name": FINISHED_EVENT, "data": failure})
-        else:
-            internal.append({"name": CANCELLED_EVENT, "data": data})
-        if event.get("name") in (FINISHED_EVENT, FAILED_EVENT, CANCELLED_EVENT):
-            return True
-        for internal_event in internal:
-            self._ingest_one(internal_event, effects)
+        events = self.state.events_by_internal_id(run.event_ids)
+        event = events[0] if events else {}
+        if event.get("name") in (FINISHED_EVENT, FAILED_EVENT):
+            return True  # an on_failure handler's own end triggers nothing more
+        data: dict[str, Any] = {
+            "function_id": run.function_id,
+            "run_id": run.id,
+            "event": event,
+            "events": events,
+        }
+        if failure is not None:
+            data["error"] = failure
+        elif status == "Completed" and output is not None:
+            data["result"] = output
+        data["_inngest"] = {"status": status}
+        self._ingest_one({"name": FINISHED_EVENT, "data": data}, effects)
+        if status != "Completed":
+            # The run id as event id, as Inngest does: one such event per run.
+            name = FAILED_EVENT if status == "Failed" else CANCELLED_EVENT
+            self._ingest_one({"name": name, "data": data, "id": run.id}, effects)
         return True
 
     # -- scheduling -------------------------------------------------------------
@@ -627,13 +639,13 @@ class Engine:
                 if self.state.remove_wait(run.id, step_id):
                     self._memoize(run, step_id, None, "completed", now, effects)
             elif item.kind == "invoke_timeout":
-                error = {
-                    "name": "InngestInvokeTimeoutError",
-                    "message": "invoked function timed out",
-                }
+                error = plain_error(
+                    "Timed out waiting for invoked function to complete",
+                    name="InngestInvokeTimeoutError",
+                )
                 self._memoize(run, step_id, {"error": error}, "failed", now, effects)
             elif item.kind == "finish_timeout":
-                error = {"name": "FunctionTimeoutError", "message": "run exceeded timeouts.finish"}
+                error = plain_error("run exceeded timeouts.finish", name="FunctionTimeoutError")
                 self._finish(run, "Cancelled", None, error, now, effects)
         self._after(effects)
 
@@ -680,7 +692,7 @@ class Engine:
         effects = _Effects()
         with self.state.transaction():
             if run.start_deadline is not None and now > run.start_deadline:
-                error = {"name": "FunctionTimeoutError", "message": "run missed timeouts.start"}
+                error = plain_error("run missed timeouts.start", name="FunctionTimeoutError")
                 self._finish(run, "Cancelled", None, error, now, effects)
                 started = False
             else:
@@ -700,7 +712,7 @@ class Engine:
         ctx = {
             "run_id": run.id,
             "attempt": item.attempt,
-            "disable_immediate_execution": False,
+            "disable_immediate_execution": run.force_step_plan,
             "max_attempts": fn.config.retries + 1,
             "fn_id": fn.id,
             "step_id": item.step_id or "step",
@@ -759,12 +771,12 @@ class Engine:
             self._finish(run, "Completed", output, None, now, effects)
             return
         if outcome.status == 206 and isinstance(outcome.body, list):
-            self._apply_ops(item, run, fn, outcome.body, now, effects)
+            self._apply_ops(item, run, fn, outcome.body, outcome.no_retry, now, effects)
             return
         error = function_error(outcome)
         retries = fn.config.retries if fn else 0
         if outcome.no_retry or item.attempt >= retries:
-            self._finish(run, "Failed", None, error, now, effects)
+            self._finish(run, "Failed", None, error, now, effects, failure_reason(outcome))
             return
         self.state.set_run_error(run.id, error)
         retry_at = outcome.retry_at or now + self._backoff(item.attempt)
@@ -788,11 +800,16 @@ class Engine:
         run: RunRow,
         fn: _Function | None,
         ops: list[Any],
+        no_retry: bool,
         now: int,
         effects: _Effects,
     ) -> None:
         progressed = False
         race = False
+        if len(ops) > 1 and not run.force_step_plan:
+            # After parallel steps Inngest has the SDK plan every step (the spec's
+            # ``disable_immediate_execution``) for the rest of the run.
+            self.state.set_force_step_plan(run.id)
         for op in ops:
             if not isinstance(op, dict) or not isinstance(op.get("id"), str):
                 self._finish(run, "Failed", None, plain_error("malformed step op"), now, effects)
@@ -817,7 +834,12 @@ class Engine:
                 if not self._memoize_new(run, step_id, name, kind, memo, now, effects):
                     return
                 progressed = True
-            elif kind == "StepError" and fn is not None and item.attempt < fn.config.retries:
+            elif (
+                kind == "StepError"
+                and not no_retry
+                and fn is not None
+                and item.attempt < fn.config.retries
+            ):
                 self.state.upsert_step(
                     run.id,
                     step_id,

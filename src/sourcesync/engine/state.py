@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import StateLockedError
+from .errors import StateLockedError, StateVersionError
 
-SCHEMA = """
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS apps (
     url TEXT PRIMARY KEY, app_id TEXT NOT NULL, sdk TEXT, framework TEXT,
     synced_at INTEGER NOT NULL);
@@ -71,6 +71,14 @@ CREATE TABLE IF NOT EXISTS throttles (
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
+# Each entry upgrades the schema by one version; ``PRAGMA user_version`` records where a
+# state file stands. Files written before versioning hold version 1's tables at 0.
+MIGRATIONS: tuple[str, ...] = (
+    SCHEMA_V1,
+    "ALTER TABLE runs ADD COLUMN force_step_plan INTEGER NOT NULL DEFAULT 0;",
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
 
 @dataclass(frozen=True, slots=True)
 class QueueItem:
@@ -102,6 +110,7 @@ class RunRow:
     singleton_key: str | None
     state_bytes: int
     start_deadline: int | None
+    force_step_plan: bool = False
 
 
 @dataclass(slots=True)
@@ -142,8 +151,22 @@ class StateStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
         self._depth = 0
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring the file's schema to ``SCHEMA_VERSION``, one migration per transaction."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version == 0 and self._one("SELECT 1 FROM sqlite_master WHERE name = 'runs'"):
+            version = 1
+        if version > SCHEMA_VERSION:
+            raise StateVersionError(self.path, version, SCHEMA_VERSION)
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
 
     def _acquire_lock(self) -> None:
         descriptor = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -308,7 +331,7 @@ class StateStore:
     _RUN_COLUMNS = (
         "id, function_id, status, event_ids, created_at, started_at, ended_at, output, error, "
         "parent_run_id, parent_step_id, concurrency_keys, priority_ms, singleton_key, "
-        "state_bytes, start_deadline"
+        "state_bytes, start_deadline, force_step_plan"
     )
 
     @staticmethod
@@ -330,6 +353,7 @@ class StateStore:
             singleton_key=row[13],
             state_bytes=row[14],
             start_deadline=row[15],
+            force_step_plan=bool(row[16]),
         )
 
     def get_run(self, run_id: str) -> RunRow | None:
@@ -399,6 +423,9 @@ class StateStore:
         self._db.execute("DELETE FROM queue WHERE run_id = ?", (run_id,))
         self._db.execute("DELETE FROM waits WHERE run_id = ?", (run_id,))
         return True
+
+    def set_force_step_plan(self, run_id: str) -> None:
+        self._db.execute("UPDATE runs SET force_step_plan = 1 WHERE id = ?", (run_id,))
 
     def set_run_error(self, run_id: str, error: Any) -> None:
         self._db.execute("UPDATE runs SET error = ? WHERE id = ?", (dumps(error), run_id))
