@@ -852,31 +852,42 @@ async def test_singleton_skip_drops_a_second_run(engine: Engine) -> None:
 
 
 async def test_singleton_cancel_replaces_the_running_run(engine: Engine) -> None:
+    """The old run is cancelled in the transaction that admits the new one, so right after
+    ``send`` returns its order is settled: nothing here waits on a thread's timing."""
     client = make_client(engine)
-    release = threading.Event()
-    started: list[str] = []
-    fn = _blocking_function(
-        client, "single-cancel", release, started, singleton=inngest.Singleton(mode="cancel")
-    )
-    await serve(engine, client, [fn])
 
+    @client.create_function(
+        fn_id="single-cancel",
+        trigger=inngest.TriggerEvent(event="t/single-cancel"),
+        singleton=inngest.Singleton(mode="cancel"),
+    )
+    async def single(ctx: inngest.Context) -> Any:
+        name = str(ctx.event.data["name"])
+        if ctx.event.data.get("hold"):
+            await ctx.step.wait_for_event(
+                "hold", event="t/never", timeout=datetime.timedelta(hours=1)
+            )
+        return await ctx.step.run("work", lambda: name)
+
+    await serve(engine, client, [single])
     [first_id] = await engine.send(
-        {"name": "t/single-cancel", "data": {"name": "first", "block": True}}
+        {"name": "t/single-cancel", "data": {"name": "first", "hold": True}}
     )
     [first] = await engine.wait_for_runs(first_id)
-    await eventually(lambda: started == ["first"], what="the first run to start")
+    await eventually(
+        lambda: [s.status for s in engine.state.steps(first.id)] == ["waiting"],
+        what="the first run to wait",
+    )
     [second_id] = await engine.send({"name": "t/single-cancel", "data": {"name": "second"}})
-    [second] = await engine.wait_for_runs(second_id)
 
-    first = await engine.wait_for_run(first.id, timeout=10)
-    assert first.status == "Cancelled"
-    release.set()
+    cancelled = engine.state.get_run(first.id)
+    assert cancelled is not None and cancelled.status == "Cancelled"
+    [second] = runs_of_event(engine, second_id)
+    assert cancelled.ended_at is not None and cancelled.ended_at <= second.created_at
     second = await engine.wait_for_run(second.id, timeout=10)
     assert second.status == "Completed"
     assert second.output == "second"
-    first = await engine.wait_for_run(first.id, timeout=10)
-    assert first.status == "Cancelled"
-    assert first.output is None
+    assert engine.state.get_run(first.id).output is None  # type: ignore[union-attr]
 
 
 async def test_priority_starts_the_higher_priority_run_first(engine: Engine) -> None:
