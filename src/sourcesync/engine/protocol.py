@@ -7,9 +7,10 @@ text they are stored as rather than decoded and encoded again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -47,12 +48,17 @@ def request_body(store: StateStore, item: QueueItem, run: RunRow, fn: Registered
     return f'{head},"event":{first},"events":{events},"steps":{memos},"use_api":false}}'.encode()
 
 
+@functools.lru_cache(maxsize=1024)
+def _url_prefix(url: str, fn_id: str) -> str:
+    """The function's serve URL with ``fnId`` set, ending where ``stepId``'s value goes."""
+    parts = urlsplit(url)
+    query = {k: v for k, v in parse_qsl(parts.query) if k not in ("fnId", "stepId")}
+    query["fnId"] = fn_id
+    return urlunsplit(parts._replace(query=urlencode(query) + "&stepId="))
+
+
 def call_url(fn: RegisteredFunction, step_id: str | None) -> str:
-    parts = urlsplit(fn.config.url)
-    query = dict(parse_qsl(parts.query))
-    query["fnId"] = fn.id
-    query["stepId"] = step_id or DISCOVERY_STEP_ID
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return _url_prefix(fn.config.url, fn.id) + quote(step_id or DISCOVERY_STEP_ID, safe="")
 
 
 async def call(
@@ -65,13 +71,14 @@ async def call(
         response = await caller.post(call_url(fn, item.step_id), body)
     except httpx.HTTPError as exc:
         return Outcome(status=0, transport_error=f"could not reach the app: {exc!r}")
-    log.debug(
-        "app called",
-        extra={
-            "run_id": run.id,
-            "step_id": item.step_id,
-            "status": response.status,
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-        },
-    )
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "app called",
+            extra={
+                "run_id": run.id,
+                "step_id": item.step_id,
+                "status": response.status,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
     return parse_response(response)

@@ -98,12 +98,40 @@ class Scheduler:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _dispatch(self, now: int) -> bool:
-        """Start every ready item that capacity allows; True when some had to wait."""
+        """Start every ready item that capacity allows; True when some had to wait.
+
+        Timers fire first, each in its own transaction; the pass's leases then share one
+        transaction, and their calls start only once it has committed.
+        """
         store = self.core.store
-        blocked = False
-        for item in store.ready_items(now, READY_BATCH):
+        ready = store.ready_items(now, READY_BATCH)
+        for item in ready:
             if item.kind != QueueKind.CALL:
                 self._fire_item(item, now)
+        starts: list[tuple[QueueItem, RunRow, list[tuple[str, int]]]] = []
+        blocked = False
+        try:
+            with store.transaction():
+                blocked = self._lease_calls(ready, starts)
+        except BaseException:
+            for _, _, keys in starts:
+                self._release(keys)
+            raise
+        for item, run, keys in starts:
+            task = asyncio.create_task(self._execute(item, run, keys))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return blocked
+
+    def _lease_calls(
+        self,
+        ready: list[QueueItem],
+        starts: list[tuple[QueueItem, RunRow, list[tuple[str, int]]]],
+    ) -> bool:
+        store = self.core.store
+        blocked = False
+        for item in ready:
+            if item.kind != QueueKind.CALL:
                 continue
             if self.in_flight >= self.core.config.max_in_flight:
                 return True
@@ -127,10 +155,13 @@ class Scheduler:
             for key, _ in keys:
                 self._key_counts[key] += 1
             self.in_flight += 1
-            task = asyncio.create_task(self._execute(item, run, [k for k, _ in keys]))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            starts.append((item, run, keys))
         return blocked
+
+    def _release(self, keys: list[tuple[str, int]]) -> None:
+        self.in_flight -= 1
+        for key, _ in keys:
+            self._key_counts[key] -= 1
 
     def _full(self, keys: list[tuple[str, int]]) -> bool:
         return any(self._key_counts[key] >= limit for key, limit in keys)
@@ -138,8 +169,12 @@ class Scheduler:
     def _fire_timers(self, now: int) -> None:
         core = self.core
         store = core.store
+        prune = now - self.pruned_at > PRUNE_INTERVAL_MS
+        next_timer = store.next_timer_at()
+        if not prune and (next_timer is None or next_timer > now):
+            return
         with self.transaction() as effects:
-            if now - self.pruned_at > PRUNE_INTERVAL_MS:
+            if prune:
                 # Rate-limit and idempotency marks matter for 24 hours at most.
                 store.prune_marks(now - IDEMPOTENCY_WINDOW_MS)
                 self.pruned_at = now
@@ -198,7 +233,7 @@ class Scheduler:
                 error = plain_error("run exceeded timeouts.finish", name="FunctionTimeoutError")
                 finish(core, run, RunStatus.CANCELLED, None, error, now, effects)
 
-    async def _execute(self, item: QueueItem, run: RunRow, keys: list[str]) -> None:
+    async def _execute(self, item: QueueItem, run: RunRow, keys: list[tuple[str, int]]) -> None:
         fn = self.core.registry.get(run.function_id)
         try:
             if fn is None:
@@ -212,9 +247,7 @@ class Scheduler:
             else:
                 outcome = await call(self.caller, self.core.store, item, run, fn)
         finally:
-            self.in_flight -= 1
-            for key in keys:
-                self._key_counts[key] -= 1
+            self._release(keys)
             self.wake.set()
         try:
             with self.transaction() as effects:
