@@ -131,7 +131,7 @@ def _apply_ops(
         race = race or opts.get("parallelMode") == "race"
         if kind in EXECUTED_OPCODES:
             store.bump("steps_executed")
-        existing = store.get_step(run.id, step_id)
+        existing, step_count = store.step_and_count(run.id, step_id)
         if existing is not None and existing.memo is not None:
             continue
         if (
@@ -140,7 +140,7 @@ def _apply_ops(
             and kind in SCHEDULING_OPCODES
         ):
             continue
-        if existing is None and store.step_count(run.id) >= MAX_STEPS_PER_RUN:
+        if existing is None and step_count >= MAX_STEPS_PER_RUN:
             fail_limit(core, run, f"more than {MAX_STEPS_PER_RUN:,} steps", now, effects)
             return
         handler = HANDLERS.get(str(kind))
@@ -154,8 +154,11 @@ def _apply_ops(
         if result is None:
             return
         progressed = progressed or result
-    if progressed and (race or not store.has_pending_calls(run.id)):
+    if progressed and race:
+        # Race mode continues after every completion, not only the last one.
         store.enqueue(run.id, QueueKind.CALL, now, priority_ms=run.priority_ms)
+    elif progressed:
+        store.enqueue_discovery(run.id, now, run.priority_ms)
 
 
 def _memoize(op: Op, memo: Any, status: StepStatus = StepStatus.COMPLETED) -> bool | None:

@@ -25,8 +25,10 @@ log = logging.getLogger("sourcesync.engine")
 DISCOVERY_STEP_ID = "step"
 
 
-def request_body(store: StateStore, item: QueueItem, run: RunRow, fn: RegisteredFunction) -> bytes:
-    events = store.events_json(run.event_ids)
+def request_body(
+    store: StateStore, item: QueueItem, run: RunRow, fn: RegisteredFunction, events: str
+) -> bytes:
+    """The call request for ``item``; ``events`` is the run's events as a JSON array text."""
     memos, stack = store.memos_json(run.id)
     ctx = {
         "run_id": run.id,
@@ -62,10 +64,15 @@ def call_url(fn: RegisteredFunction, step_id: str | None) -> str:
 
 
 async def call(
-    caller: AppCaller, store: StateStore, item: QueueItem, run: RunRow, fn: RegisteredFunction
+    caller: AppCaller,
+    store: StateStore,
+    item: QueueItem,
+    run: RunRow,
+    fn: RegisteredFunction,
+    events: str,
 ) -> Outcome:
     """Make one call request and read the answer; an unreachable app is an outcome too."""
-    body = request_body(store, item, run, fn)
+    body = request_body(store, item, run, fn, events)
     started = time.perf_counter()
     try:
         response = await caller.post(call_url(fn, item.step_id), body)

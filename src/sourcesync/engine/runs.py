@@ -201,8 +201,7 @@ def resolve_step(
 
 def discover(core: Core, run: RunRow, at: int) -> None:
     """Call the function again so it reports what comes after its newest memo."""
-    if not core.store.has_pending_calls(run.id):
-        core.store.enqueue(run.id, QueueKind.CALL, at, priority_ms=run.priority_ms)
+    core.store.enqueue_discovery(run.id, at, run.priority_ms)
 
 
 def fail_limit(core: Core, run: RunRow, detail: str, now: int, effects: Effects) -> None:

@@ -31,6 +31,7 @@ PRUNE_INTERVAL_MS = 60_000
 READY_BATCH = 500
 IDLE_WAIT_S = 1.0
 BLOCKED_WAIT_S = 0.05
+EVENTS_CACHE_RUNS = 1_024
 
 
 class Scheduler:
@@ -48,6 +49,8 @@ class Scheduler:
         # of queued batches behind a limit of 10 would otherwise be read on every pass).
         self._run_keys: dict[str, list[tuple[str, int]]] = {}
         self.pruned_at = 0
+        # Each run's events as JSON text: they never change, and every call sends them.
+        self._events: dict[str, str] = {}
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Effects]:
@@ -64,6 +67,7 @@ class Scheduler:
             self.wake.set()
         for run_id in effects.finished_runs:
             self._run_keys.pop(run_id, None)
+            self._events.pop(run_id, None)
         if effects.finished_runs:
             self._on_finished()
 
@@ -128,34 +132,39 @@ class Scheduler:
         ready: list[QueueItem],
         starts: list[tuple[QueueItem, RunRow, list[tuple[str, int]]]],
     ) -> bool:
+        """Pick the calls capacity allows, reading their runs and leasing them in one
+        statement each; a call whose concurrency key is known to be full is skipped
+        without reading its run."""
         store = self.core.store
-        blocked = False
-        for item in ready:
-            if item.kind != QueueKind.CALL:
-                continue
+        calls = [
+            item
+            for item in ready
+            if item.kind == QueueKind.CALL
+            and not ((keys := self._run_keys.get(item.run_id)) is not None and self._full(keys))
+        ]
+        blocked = len(calls) < sum(1 for item in ready if item.kind == QueueKind.CALL)
+        runs = store.get_runs(list({item.run_id for item in calls}))
+        for item in calls:
             if self.in_flight >= self.core.config.max_in_flight:
-                return True
-            keys = self._run_keys.get(item.run_id)
-            if keys is not None and self._full(keys):
                 blocked = True
-                continue
-            run = store.get_run(item.run_id)
+                break
+            run = runs.get(item.run_id)
             if run is None or run.status.is_final:
                 store.complete_item(item.id)
                 self._run_keys.pop(item.run_id, None)
                 continue
+            keys = self._run_keys.get(run.id)
             if keys is None:
                 keys = [(str(k), int(limit)) for k, limit in run.concurrency_keys]
                 self._run_keys[run.id] = keys
             if self._full(keys):
                 blocked = True
                 continue
-            if not store.lease(item.id):
-                continue
             for key, _ in keys:
                 self._key_counts[key] += 1
             self.in_flight += 1
             starts.append((item, run, keys))
+        store.lease([item.id for item, _, _ in starts])
         return blocked
 
     def _release(self, keys: list[tuple[str, int]]) -> None:
@@ -245,7 +254,9 @@ class Scheduler:
             elif not self._begin(run, fn):
                 return
             else:
-                outcome = await call(self.caller, self.core.store, item, run, fn)
+                outcome = await call(
+                    self.caller, self.core.store, item, run, fn, self._events_json(run)
+                )
         finally:
             self._release(keys)
             self.wake.set()
@@ -253,16 +264,24 @@ class Scheduler:
             with self.transaction() as effects:
                 if not self.core.store.complete_item(item.id):
                     return
-                current = self.core.store.get_run(run.id)
-                if current is None or current.status.is_final:
-                    return
-                apply_outcome(self.core, item, current, fn, outcome, now_ms(), effects)
+                # The item was still queued, so its run has not ended (ending a run
+                # deletes its items): the run read at dispatch is current enough.
+                apply_outcome(self.core, item, run, fn, outcome, now_ms(), effects)
         except Exception:
             log.exception("applying a call result failed", extra={"run_id": run.id})
             with self.core.store.transaction():
                 self.core.store.enqueue(
                     run.id, QueueKind.CALL, now_ms() + 1_000, step_id=item.step_id
                 )
+
+    def _events_json(self, run: RunRow) -> str:
+        events = self._events.get(run.id)
+        if events is None:
+            if len(self._events) >= EVENTS_CACHE_RUNS:
+                self._events.pop(next(iter(self._events)))
+            events = self.core.store.events_json(run.event_ids)
+            self._events[run.id] = events
+        return events
 
     def _begin(self, run: RunRow, fn: RegisteredFunction) -> bool:
         """Mark a queued run running; cancel it when it missed ``timeouts.start``."""

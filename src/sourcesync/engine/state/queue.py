@@ -37,11 +37,16 @@ class QueueQueries(Connection):
         row = self._one("SELECT min(run_at) FROM queue WHERE leased = 0")
         return None if row is None or row[0] is None else int(row[0])
 
-    def lease(self, item_id: int) -> bool:
+    def lease(self, item_ids: list[int]) -> int:
+        """Lease unleased items; returns how many were leased."""
+        if not item_ids:
+            return 0
+        placeholders = ",".join("?" * len(item_ids))
         cursor = self._db.execute(
-            "UPDATE queue SET leased = 1 WHERE id = ? AND leased = 0", (item_id,)
+            f"UPDATE queue SET leased = 1 WHERE id IN ({placeholders}) AND leased = 0",
+            tuple(item_ids),
         )
-        return cursor.rowcount == 1
+        return cursor.rowcount
 
     def complete_item(self, item_id: int) -> bool:
         """Remove a finished item; False when it was already gone (its run ended meanwhile)."""
@@ -60,11 +65,14 @@ class QueueQueries(Connection):
         """After a restart nothing is in flight: every lease belonged to the dead process."""
         return self._db.execute("UPDATE queue SET leased = 0 WHERE leased = 1").rowcount
 
-    def has_pending_calls(self, run_id: str) -> bool:
-        row = self._one(
-            "SELECT 1 FROM queue WHERE run_id = ? AND kind = ? LIMIT 1", (run_id, QueueKind.CALL)
+    def enqueue_discovery(self, run_id: str, run_at: int, priority_ms: int) -> None:
+        """Queue a discovery call (no ``stepId``) unless the run already has a call queued."""
+        self._db.execute(
+            "INSERT INTO queue(run_id, kind, step_id, attempt, run_at, sort_at) "
+            "SELECT ?, ?, NULL, 0, ?, ? WHERE NOT EXISTS "
+            "(SELECT 1 FROM queue WHERE run_id = ? AND kind = ?)",
+            (run_id, QueueKind.CALL, run_at, run_at - priority_ms, run_id, QueueKind.CALL),
         )
-        return row is not None
 
     def queue_depth(self) -> int:
         row = self._one("SELECT count(*) FROM queue")

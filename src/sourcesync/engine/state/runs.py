@@ -132,6 +132,16 @@ class RunQueries(Connection):
         row = self._one(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
         return None if row is None else _run(row)
 
+    def get_runs(self, run_ids: list[str]) -> dict[str, RunRow]:
+        """Runs by id, in one query."""
+        if not run_ids:
+            return {}
+        placeholders = ",".join("?" * len(run_ids))
+        rows = self._all(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN ({placeholders})", tuple(run_ids)
+        )
+        return {row[0]: _run(row) for row in rows}
+
     def list_runs(
         self,
         function_id: str | None = None,

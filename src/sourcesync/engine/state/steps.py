@@ -55,9 +55,16 @@ class StepQueries(Connection):
         )
         return [_step(row) for row in rows]
 
-    def step_count(self, run_id: str) -> int:
-        row = self._one("SELECT count(*) FROM steps WHERE run_id = ?", (run_id,))
-        return int(row[0]) if row else 0
+    def step_and_count(self, run_id: str, step_id: str) -> tuple[StepRow | None, int]:
+        """A step (if the run has it) and the run's number of steps, in one query."""
+        row = self._one(
+            f"SELECT {_STEP_COLUMNS}, (SELECT count(*) FROM steps WHERE run_id = ?) "
+            "FROM (SELECT ? AS want_run, ? AS want_id) "
+            "LEFT JOIN steps ON steps.run_id = want_run AND steps.id = want_id",
+            (run_id, run_id, step_id),
+        )
+        assert row is not None  # the outer query always yields its one row
+        return (None if row[0] is None else _step(row)), int(row[12])
 
     def upsert_step(
         self,
