@@ -136,13 +136,7 @@ class Scheduler:
         statement each; a call whose concurrency key is known to be full is skipped
         without reading its run."""
         store = self.core.store
-        calls = [
-            item
-            for item in ready
-            if item.kind == QueueKind.CALL
-            and not ((keys := self._run_keys.get(item.run_id)) is not None and self._full(keys))
-        ]
-        blocked = len(calls) < sum(1 for item in ready if item.kind == QueueKind.CALL)
+        calls, blocked = self._candidates(ready)
         runs = store.get_runs(list({item.run_id for item in calls}))
         for item in calls:
             if self.in_flight >= self.core.config.max_in_flight:
@@ -166,6 +160,28 @@ class Scheduler:
             starts.append((item, run, keys))
         store.lease([item.id for item, _, _ in starts])
         return blocked
+
+    def _candidates(self, ready: list[QueueItem]) -> tuple[list[QueueItem], bool]:
+        """The ready calls that may fit, judged by the concurrency keys already known
+        (counting the ones picked before), so that blocked runs are not read at all."""
+        room = self.core.config.max_in_flight - self.in_flight
+        counts: dict[str, int] = {}
+        picked: list[QueueItem] = []
+        blocked = False
+        for item in ready:
+            if item.kind != QueueKind.CALL:
+                continue
+            if len(picked) >= room:
+                return picked, True
+            keys = self._run_keys.get(item.run_id)
+            if keys is not None:
+                if any(self._key_counts[key] + counts.get(key, 0) >= limit for key, limit in keys):
+                    blocked = True
+                    continue
+                for key, _ in keys:
+                    counts[key] = counts.get(key, 0) + 1
+            picked.append(item)
+        return picked, blocked
 
     def _release(self, keys: list[tuple[str, int]]) -> None:
         self.in_flight -= 1
