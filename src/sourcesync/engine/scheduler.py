@@ -104,8 +104,8 @@ class Scheduler:
     def _dispatch(self, now: int) -> bool:
         """Start every ready item that capacity allows; True when some had to wait.
 
-        Timers fire first, each in its own transaction; the pass's leases then share one
-        transaction, and their calls start only once it has committed.
+        Timers fire first, each in its own transaction; the pass's calls are then leased
+        in one statement, and start once it has run.
         """
         store = self.core.store
         ready = store.ready_items(now, READY_BATCH)
@@ -115,8 +115,7 @@ class Scheduler:
         starts: list[tuple[QueueItem, RunRow, list[tuple[str, int]]]] = []
         blocked = False
         try:
-            with store.transaction():
-                blocked = self._lease_calls(ready, starts)
+            blocked = self._lease_calls(ready, starts)
         except BaseException:
             for _, _, keys in starts:
                 self._release(keys)
