@@ -100,7 +100,9 @@ def finish(
     )
     failure = standard_error(error, reason) if status == RunStatus.FAILED else None
     if run.parent_run_id and run.parent_step_id:
-        _resume_parent(core, run, status, output, failure, now, effects)
+        parent = core.store.get_run(run.parent_run_id)
+        if parent is not None and not parent.status.is_final:
+            _resume_parent(core, parent, run.parent_step_id, status, output, failure, now, effects)
     events = store.events_by_internal_id(run.event_ids)
     event = events[0] if events else {}
     if event.get("name") in (InternalEvent.FINISHED, InternalEvent.FAILED):
@@ -126,7 +128,8 @@ def finish(
 
 def _resume_parent(
     core: Core,
-    child: RunRow,
+    parent: RunRow,
+    step_id: str,
     status: RunStatus,
     output: Any,
     failure: dict[str, Any] | None,
@@ -134,17 +137,13 @@ def _resume_parent(
     effects: Effects,
 ) -> None:
     """Memoize an invoked run's end in the parent step that invoked it."""
-    assert child.parent_run_id is not None and child.parent_step_id is not None
-    parent = core.store.get_run(child.parent_run_id)
-    if parent is None or parent.status.is_final:
-        return
-    core.store.delete_items(parent.id, QueueKind.INVOKE_TIMEOUT, child.parent_step_id)
+    core.store.delete_items(parent.id, QueueKind.INVOKE_TIMEOUT, step_id)
     if status == RunStatus.COMPLETED:
         memo, step_status = {"data": output}, StepStatus.COMPLETED
     else:
         error = failure or plain_error("invoked function was cancelled")
         memo, step_status = {"error": error}, StepStatus.FAILED
-    resolve_step(core, parent, child.parent_step_id, memo, step_status, now, effects)
+    resolve_step(core, parent, step_id, memo, step_status, now, effects)
 
 
 def memoize_new(

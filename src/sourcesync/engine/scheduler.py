@@ -32,6 +32,7 @@ READY_BATCH = 500
 IDLE_WAIT_S = 1.0
 BLOCKED_WAIT_S = 0.05
 EVENTS_CACHE_RUNS = 1_024
+RETRY_APPLY_MS = 1_000
 
 
 class Scheduler:
@@ -284,10 +285,18 @@ class Scheduler:
                 apply_outcome(self.core, item, run, fn, outcome, now_ms(), effects)
         except Exception:
             log.exception("applying a call result failed", extra={"run_id": run.id})
+            # The failed transaction left the item leased; replace it with a fresh one
+            # so the call runs again (a leased item would hold the run until a restart).
             with self.core.store.transaction():
-                self.core.store.enqueue(
-                    run.id, QueueKind.CALL, now_ms() + 1_000, step_id=item.step_id
-                )
+                if self.core.store.complete_item(item.id):
+                    self.core.store.enqueue(
+                        run.id,
+                        QueueKind.CALL,
+                        now_ms() + RETRY_APPLY_MS,
+                        step_id=item.step_id,
+                        attempt=item.attempt,
+                        priority_ms=run.priority_ms,
+                    )
 
     def _events_json(self, run: RunRow) -> str:
         events = self._events.get(run.id)

@@ -63,7 +63,8 @@ class StepQueries(Connection):
             "LEFT JOIN steps ON steps.run_id = want_run AND steps.id = want_id",
             (run_id, run_id, step_id),
         )
-        assert row is not None  # the outer query always yields its one row
+        if row is None:  # unreachable: the outer query always yields its one row
+            return None, 0
         return (None if row[0] is None else _step(row)), int(row[12])
 
     def upsert_step(
