@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 
 import inngest
 import inngest.fast_api
+import pytest
 from fastapi import FastAPI
 
 from sourcesync.engine import Engine, RunRow
@@ -376,8 +377,10 @@ async def test_attempt_counts_retries_of_one_step_and_restarts_after_it(engine: 
     assert [attempt for _, _, attempt in recorder.calls] == [0, 1, 2, 3, 0, 0]
 
 
-async def test_a_single_opcode_object_in_a_206_is_accepted(engine: Engine) -> None:
-    """Inngest's executor parses a 206 body that is one opcode object, not a list."""
+@pytest.mark.parametrize("op", ["StepRun", "Step"])
+async def test_a_single_opcode_object_in_a_206_is_accepted(engine: Engine, op: str) -> None:
+    """Inngest's executor parses a 206 body that is one opcode object, not a list, and
+    takes ``Step``, the older name of ``StepRun``."""
     step_id = "a" * 40
     calls: list[int] = []
 
@@ -385,7 +388,7 @@ async def test_a_single_opcode_object_in_a_206_is_accepted(engine: Engine) -> No
         if scope["method"] == "POST":
             calls.append(1)
             if len(calls) == 1:
-                status, body = 206, json.dumps({"id": step_id, "op": "StepRun", "data": 7})
+                status, body = 206, json.dumps({"id": step_id, "op": op, "data": 7})
             else:
                 status, body = 200, '"done"'
             await send({"type": "http.response.start", "status": status, "headers": []})

@@ -55,6 +55,8 @@ class Opcode(StrEnum):
     """The step opcodes an SDK answers with (SDK spec, section 5)."""
 
     STEP_RUN = "StepRun"
+    STEP = "Step"  # the older name of StepRun, still accepted by Inngest
+    NONE = "None"  # ends one parallel path; nothing to do
     STEP_ERROR = "StepError"
     STEP_FAILED = "StepFailed"
     STEP_PLANNED = "StepPlanned"
@@ -68,7 +70,7 @@ class Opcode(StrEnum):
 SCHEDULING_OPCODES = frozenset(
     {Opcode.STEP_PLANNED, Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.INVOKE_FUNCTION}
 )
-EXECUTED_OPCODES = frozenset({Opcode.STEP_RUN, Opcode.STEP_ERROR, Opcode.STEP_FAILED})
+EXECUTED_OPCODES = frozenset({Opcode.STEP_RUN, Opcode.STEP, Opcode.STEP_ERROR, Opcode.STEP_FAILED})
 
 
 class MarkKind(StrEnum):

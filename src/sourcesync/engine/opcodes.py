@@ -289,8 +289,15 @@ def ai_gateway(op: Op) -> bool | None:
     return _memoize(op, {"error": error}, StepStatus.FAILED)
 
 
+def no_op(op: Op) -> bool:
+    """``None``: an SDK ended one path of parallel steps; nothing follows from it."""
+    return False
+
+
 HANDLERS: dict[str, Handler] = {
     Opcode.STEP_RUN: step_run,
+    Opcode.STEP: step_run,
+    Opcode.NONE: no_op,
     Opcode.STEP_ERROR: step_error,
     Opcode.STEP_FAILED: step_failed,
     Opcode.STEP_PLANNED: step_planned,
