@@ -39,6 +39,10 @@ class Connection:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._acquire_lock()
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # One engine owns the file (the lock file above), so SQLite may keep its locks for
+        # the connection's life instead of taking them per transaction; set before WAL is
+        # first used, this also keeps the WAL index in memory (no -shm file).
+        self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
