@@ -12,6 +12,7 @@ from .rows import StepRow
 _STEP_COLUMNS = (
     "run_id, id, seq, name, op, status, attempts, started_at, ended_at, memo, error, opts"
 )
+_STATUSES = {status.value: status for status in StepStatus}
 _FINISHED = frozenset({StepStatus.COMPLETED, StepStatus.FAILED})
 
 
@@ -22,7 +23,7 @@ def _step(row: tuple[Any, ...]) -> StepRow:
         seq=row[2],
         name=row[3],
         op=row[4],
-        status=StepStatus(row[5]),
+        status=_STATUSES[row[5]],
         attempts=row[6],
         started_at=row[7],
         ended_at=row[8],
@@ -30,6 +31,11 @@ def _step(row: tuple[Any, ...]) -> StepRow:
         error=loads(row[10]),
         opts=loads(row[11]),
     )
+
+
+def _json_key(step_id: str) -> str:
+    # Step ids are the SDK's hex hashes; anything else is escaped properly.
+    return f'"{step_id}"' if step_id.isalnum() else json.dumps(step_id)
 
 
 class StepQueries(Connection):
@@ -40,7 +46,7 @@ class StepQueries(Connection):
             "SELECT id, memo FROM steps WHERE run_id = ? AND memo IS NOT NULL ORDER BY seq",
             (run_id,),
         )
-        body = ",".join(f"{json.dumps(r[0])}:{r[1]}" for r in rows)
+        body = ",".join(f"{_json_key(r[0])}:{r[1]}" for r in rows)
         return "{" + body + "}", [r[0] for r in rows]
 
     def get_step(self, run_id: str, step_id: str) -> StepRow | None:
