@@ -42,7 +42,7 @@ async def eventually(probe: Callable[[], Any], timeout: float = 10.0, what: str 
 def internal_id(engine: Engine, event_id: str) -> str:
     found = engine.state.find_event(event_id)
     assert found is not None, f"event {event_id} was not stored"
-    return found[0]
+    return found.internal_id
 
 
 def runs_of_event(engine: Engine, event_id: str) -> list[RunRow]:
@@ -185,7 +185,7 @@ async def test_cron_trigger_schedules_and_fires(engine: Engine) -> None:
 
     before = now_ms()
     [fn_id] = await serve(engine, client, [yearly])
-    [next_at] = [row[3] for row in engine.state.functions() if row[0] == fn_id]
+    [next_at] = [row.cron_next_at for row in engine.state.functions() if row.id == fn_id]
     assert next_at is not None
     assert next_at > before
     fires = datetime.datetime.fromtimestamp(next_at / 1000, datetime.UTC)
@@ -194,7 +194,7 @@ async def test_cron_trigger_schedules_and_fires(engine: Engine) -> None:
     due = now_ms() - 1_000
     with engine.state.transaction():
         engine.state.set_cron_next(fn_id, due)
-    engine._wake.set()
+    engine.scheduler.wake.set()
 
     runs = await eventually(lambda: engine.state.list_runs(function_id=fn_id), what="the cron run")
     assert len(runs) == 1
@@ -204,7 +204,7 @@ async def test_cron_trigger_schedules_and_fires(engine: Engine) -> None:
     assert seen == ["inngest/scheduled.timer"]
     [event] = engine.state.events_by_internal_id(run.event_ids)
     assert event["name"] == "inngest/scheduled.timer"
-    [rescheduled] = [row[3] for row in engine.state.functions() if row[0] == fn_id]
+    [rescheduled] = [row.cron_next_at for row in engine.state.functions() if row.id == fn_id]
     assert rescheduled is not None and rescheduled > now_ms()
 
 
@@ -681,8 +681,7 @@ async def test_debounce_timeout_caps_the_delay(engine: Engine) -> None:
     ids += await engine.send({"name": "t/capped", "data": {"n": 2}})
     pending = engine.state.get_debounce(fn_id, "")
     assert pending is not None
-    _, first_at, fire_at = pending
-    assert fire_at <= first_at + 1_000
+    assert pending.fire_at <= pending.first_at + 1_000
 
     # Without the timeout this would wait an hour; the test's bound is far below that.
     [run] = await engine.wait_for_runs(ids[-1], timeout=10)
@@ -853,31 +852,42 @@ async def test_singleton_skip_drops_a_second_run(engine: Engine) -> None:
 
 
 async def test_singleton_cancel_replaces_the_running_run(engine: Engine) -> None:
+    """The old run is cancelled in the transaction that admits the new one, so right after
+    ``send`` returns its order is settled: nothing here waits on a thread's timing."""
     client = make_client(engine)
-    release = threading.Event()
-    started: list[str] = []
-    fn = _blocking_function(
-        client, "single-cancel", release, started, singleton=inngest.Singleton(mode="cancel")
-    )
-    await serve(engine, client, [fn])
 
+    @client.create_function(
+        fn_id="single-cancel",
+        trigger=inngest.TriggerEvent(event="t/single-cancel"),
+        singleton=inngest.Singleton(mode="cancel"),
+    )
+    async def single(ctx: inngest.Context) -> Any:
+        name = str(ctx.event.data["name"])
+        if ctx.event.data.get("hold"):
+            await ctx.step.wait_for_event(
+                "hold", event="t/never", timeout=datetime.timedelta(hours=1)
+            )
+        return await ctx.step.run("work", lambda: name)
+
+    await serve(engine, client, [single])
     [first_id] = await engine.send(
-        {"name": "t/single-cancel", "data": {"name": "first", "block": True}}
+        {"name": "t/single-cancel", "data": {"name": "first", "hold": True}}
     )
     [first] = await engine.wait_for_runs(first_id)
-    await eventually(lambda: started == ["first"], what="the first run to start")
+    await eventually(
+        lambda: [s.status for s in engine.state.steps(first.id)] == ["waiting"],
+        what="the first run to wait",
+    )
     [second_id] = await engine.send({"name": "t/single-cancel", "data": {"name": "second"}})
-    [second] = await engine.wait_for_runs(second_id)
 
-    first = await engine.wait_for_run(first.id, timeout=10)
-    assert first.status == "Cancelled"
-    release.set()
+    cancelled = engine.state.get_run(first.id)
+    assert cancelled is not None and cancelled.status == "Cancelled"
+    [second] = runs_of_event(engine, second_id)
+    assert cancelled.ended_at is not None and cancelled.ended_at <= second.created_at
     second = await engine.wait_for_run(second.id, timeout=10)
     assert second.status == "Completed"
     assert second.output == "second"
-    first = await engine.wait_for_run(first.id, timeout=10)
-    assert first.status == "Cancelled"
-    assert first.output is None
+    assert engine.state.get_run(first.id).output is None  # type: ignore[union-attr]
 
 
 async def test_priority_starts_the_higher_priority_run_first(engine: Engine) -> None:

@@ -7,22 +7,24 @@ import asyncio
 import httpx
 
 from sourcesync.engine import Engine
-from sourcesync.engine.runner import IDEMPOTENCY_WINDOW_MS, now_ms
+from sourcesync.engine.clock import now_ms
+from sourcesync.engine.config import IDEMPOTENCY_WINDOW_MS
+from sourcesync.engine.enums import MarkKind
 
 from .test_registration import function_config, sync_request
 
 
 async def test_marks_older_than_the_longest_window_are_pruned(engine: Engine) -> None:
     now = now_ms()
-    engine.state.add_mark("rate", "fn", "key", now - IDEMPOTENCY_WINDOW_MS - 1_000)
-    engine.state.add_mark("rate", "fn", "key", now - 1_000)
-    engine._pruned_at = 0
-    engine._wake.set()
+    engine.state.add_mark(MarkKind.RATE, "fn", "key", now - IDEMPOTENCY_WINDOW_MS - 1_000)
+    engine.state.add_mark(MarkKind.RATE, "fn", "key", now - 1_000)
+    engine.scheduler.pruned_at = 0
+    engine.scheduler.wake.set()
     for _ in range(200):
-        if engine.state.count_marks("rate", "fn", "key", 0) == 1:
+        if engine.state.count_marks(MarkKind.RATE, "fn", "key", 0) == 1:
             break
         await asyncio.sleep(0.01)
-    assert engine.state.count_marks("rate", "fn", "key", 0) == 1
+    assert engine.state.count_marks(MarkKind.RATE, "fn", "key", 0) == 1
 
 
 async def test_a_rate_limit_period_over_24_hours_is_refused(http: httpx.AsyncClient) -> None:

@@ -22,14 +22,17 @@ The app's ``inngest.Inngest`` client must point at the engine (``api_base_url`` 
 ``event_api_base_url``, or ``INNGEST_DEV=http://127.0.0.1:8288``).
 """
 
+from .config import EngineConfig
+from .engine import Engine
+from .enums import RunStatus, StepStatus
 from .errors import (
     EngineError,
     EventValidationError,
     ExpressionError,
     RegistrationError,
     StateLockedError,
+    StateVersionError,
 )
-from .runner import Engine, EngineConfig
 from .state import RunRow, StepRow
 
 __all__ = [
@@ -40,6 +43,9 @@ __all__ = [
     "ExpressionError",
     "RegistrationError",
     "RunRow",
+    "RunStatus",
     "StateLockedError",
+    "StateVersionError",
     "StepRow",
+    "StepStatus",
 ]

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 import httpx
 import jcs
 
+from .asgi_call import asgi_post
+
 SDK_HEADER = "inngest-py:v0.5.19"
 
 
@@ -57,43 +59,22 @@ class _Worker:
 
     def __init__(self, index: int) -> None:
         self.loop = asyncio.new_event_loop()
-        self._clients: dict[str, httpx.AsyncClient] = {}
         self._thread = threading.Thread(
             target=self.loop.run_forever, name=f"engine-app-worker-{index}", daemon=True
         )
         self._thread.start()
 
-    async def _post(
-        self, app: Any, origin: str, url: str, body: bytes, headers: dict[str, str]
-    ) -> AppResponse:
-        client = self._clients.get(origin)
-        if client is None:
-            client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=origin, timeout=None
-            )
-            self._clients[origin] = client
-        response = await client.post(url, content=body, headers=headers)
-        return AppResponse(response.status_code, dict(response.headers), response.content)
-
-    async def post(
-        self, app: Any, origin: str, url: str, body: bytes, headers: dict[str, str]
-    ) -> AppResponse:
-        future = asyncio.run_coroutine_threadsafe(
-            self._post(app, origin, url, body, headers), self.loop
-        )
-        return await asyncio.wrap_future(future)
+    async def post(self, app: Any, url: str, body: bytes, headers: dict[str, str]) -> AppResponse:
+        future = asyncio.run_coroutine_threadsafe(asgi_post(app, url, body, headers), self.loop)
+        status, response_headers, content = await asyncio.wrap_future(future)
+        return AppResponse(status, response_headers, content)
 
     def run(self, coroutine: Any) -> Any:
         """Run a coroutine on this worker's loop and wait for it (from another thread)."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def stop(self) -> None:
-        async def close() -> None:
-            for client in self._clients.values():
-                await client.aclose()
-
         if self.loop.is_running():
-            asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=5)
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
 
@@ -146,7 +127,7 @@ class AppCaller:
                 return AppResponse(response.status_code, dict(response.headers), response.content)
             worker = self._acquire()
             try:
-                return await worker.post(app, origin, url, body, headers)
+                return await worker.post(app, url, body, headers)
             finally:
                 self._idle.append(worker)
 

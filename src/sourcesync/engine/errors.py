@@ -18,6 +18,17 @@ class StateLockedError(EngineError):
         self.path = path
 
 
+class StateVersionError(EngineError):
+    """The state file was written by a newer engine than this one."""
+
+    def __init__(self, path: str, found: int, supported: int) -> None:
+        super().__init__(
+            f"the state file {path} has schema version {found}, newer than this engine's "
+            f"{supported}; upgrade sourcesync, or give this engine its own file with --state"
+        )
+        self.path = path
+
+
 class RegistrationError(EngineError):
     """An app's function configuration cannot be accepted."""
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import build_schema, graphql
 
 from .durations import iso_from_ms
-
-if TYPE_CHECKING:
-    from .runner import Engine
+from .enums import RunStatus
+from .read_view import ReadView, memo_value, run_result
 
 SCHEMA = build_schema(
     """
@@ -71,15 +70,14 @@ _OUTPUT_SEPARATOR = ":"
 
 
 class _Resolvers:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, view: ReadView) -> None:
+        self.view = view
 
     def run(self, _info: Any, runID: str) -> dict[str, Any] | None:
-        store = self.engine.state
-        run = store.get_run(runID)
+        run = self.view.run(runID)
         if run is None:
             return None
-        value = run.error if run.status == "Failed" else run.output
+        value = run_result(run)
         children: list[dict[str, Any]] = [
             {
                 "name": step.name,
@@ -90,9 +88,9 @@ class _Resolvers:
                 "outputID": f"{run.id}{_OUTPUT_SEPARATOR}{step.id}" if step.memo else None,
                 "childrenSpans": [],
             }
-            for step in store.steps(run.id)
+            for step in self.view.steps(run.id)
         ]
-        status = "QUEUED" if run.status == "Queued" else run.status.upper()
+        status = run.status.upper()
         return {
             "id": run.id,
             "functionID": run.function_id,
@@ -112,11 +110,10 @@ class _Resolvers:
         }
 
     def runTrigger(self, _info: Any, runID: str) -> dict[str, Any] | None:
-        store = self.engine.state
-        run = store.get_run(runID)
+        run = self.view.run(runID)
         if run is None:
             return None
-        events = store.events_by_internal_id(run.event_ids)
+        events = self.view.run_events(run)
         return {
             "IDs": run.event_ids,
             "payloads": [json.dumps(event) for event in events],
@@ -127,30 +124,27 @@ class _Resolvers:
 
     def runTraceSpanOutputByID(self, _info: Any, outputID: str) -> dict[str, Any] | None:
         run_id, _, step_id = outputID.partition(_OUTPUT_SEPARATOR)
-        store = self.engine.state
         if not step_id:
-            run = store.get_run(run_id)
+            run = self.view.run(run_id)
             if run is None:
                 return None
-            if run.status == "Failed":
+            if run.status == RunStatus.FAILED:
                 return {"data": None, "error": _error(run.error)}
             return {"data": json.dumps(run.output), "error": None}
-        step = store.get_step(run_id, step_id)
+        step = self.view.step(run_id, step_id)
         if step is None or step.memo is None:
             return None
-        memo = json.loads(step.memo)
-        if isinstance(memo, dict) and memo.get("error"):
-            return {"data": None, "error": _error(memo["error"])}
-        data = memo.get("data") if isinstance(memo, dict) and "data" in memo else memo
+        data, error = memo_value(step)
+        if error is not None:
+            return {"data": None, "error": _error(error)}
         return {"data": json.dumps(data), "error": None}
 
     def event(self, _info: Any, query: dict[str, Any]) -> dict[str, Any] | None:
-        store = self.engine.state
-        found = store.find_event(str(query["eventId"]))
+        found = self.view.event(str(query["eventId"]))
         if found is None:
             return None
         internal_id, event, received_at = found
-        runs = [self.run(None, run.id) for run in store.runs_for_event(internal_id)]
+        runs = [self.run(None, run.id) for run in self.view.runs_for_event(internal_id)]
         return {
             "id": internal_id,
             "name": event.get("name"),
@@ -170,12 +164,12 @@ def _error(error: Any) -> dict[str, Any]:
     }
 
 
-async def execute(engine: Engine, query: str, variables: dict[str, Any] | None) -> dict[str, Any]:
+async def execute(view: ReadView, query: str, variables: dict[str, Any] | None) -> dict[str, Any]:
     """Run one GraphQL request against the engine's state."""
     result = await graphql(
         SCHEMA,
         query,
-        root_value=_Resolvers(engine),
+        root_value=_Resolvers(view),
         variable_values=variables,
     )
     body: dict[str, Any] = {"data": result.data}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,15 +14,30 @@ from starlette.routing import Route
 
 from . import graphql_api
 from .app_calls import hashed_signing_key
+from .enums import RunStatus
 from .errors import EventValidationError, RegistrationError
+from .function_config import FunctionConfig
+from .json_shapes import event_view, run_view, step_view
+from .read_view import ReadView
 from .state import RunRow
-from .views import event_view, run_view, step_view
 
-if TYPE_CHECKING:
-    from .runner import Engine
+RUN_STATUSES = {status.lower(): status for status in RunStatus}
 
-RUN_STATUSES = {"queued": "Queued", "running": "Running", "completed": "Completed"}
-RUN_STATUSES |= {"failed": "Failed", "cancelled": "Cancelled"}
+
+class Control(Protocol):
+    """What the HTTP APIs may ask of the engine beyond reading its state."""
+
+    def ingest(self, payload: Any) -> list[str]: ...
+
+    def register(self, payload: dict[str, Any]) -> list[str]: ...
+
+    def cancel(self, run_id: str) -> bool: ...
+
+    def rerun(self, run_id: str) -> str | None: ...
+
+    def functions(self) -> list[FunctionConfig]: ...
+
+    def metrics(self) -> dict[str, int]: ...
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -36,11 +51,11 @@ def _limit(request: Request, default: int = 50) -> int:
         return default
 
 
-def create_http_app(engine: Engine) -> Starlette:
-    """Build the ASGI app serving ``engine``'s APIs."""
+def create_http_app(engine: Control, view: ReadView, signing_key: str | None) -> Starlette:
+    """Build the ASGI app serving an engine's APIs over its read-only ``view``."""
 
     def authorized(request: Request) -> bool:
-        key = engine.config.signing_key
+        key = signing_key
         if not key:
             return True
         expected = f"Bearer {hashed_signing_key(key)}"
@@ -73,29 +88,30 @@ def create_http_app(engine: Engine) -> Starlette:
         return JSONResponse({"ok": True, "modified": True, "functions": functions})
 
     def run_or_404(run_id: str) -> RunRow | Response:
-        run = engine.state.get_run(run_id)
+        run = view.run(run_id)
         return run if run is not None else _error(404, f"run {run_id} not found")
 
     async def list_events(request: Request) -> Response:
-        rows = engine.state.list_events(
+        rows = view.events(
             request.query_params.get("name"), _limit(request), request.query_params.get("cursor")
         )
-        data = [event_view(*row) for row in rows]
+        data = [event_view(row) for row in rows]
         cursor = data[-1]["internal_id"] if data else None
         return JSONResponse({"data": data, "metadata": {"cursor": cursor}})
 
     async def get_event(request: Request) -> Response:
-        found = engine.state.find_event(request.path_params["event_id"])
+        found = view.event(request.path_params["event_id"])
         if found is None:
             return _error(404, "event not found")
-        return JSONResponse({"data": event_view(*found), "metadata": {}})
+        return JSONResponse({"data": event_view(found), "metadata": {}})
 
     async def event_runs(request: Request) -> Response:
-        found = engine.state.find_event(request.path_params["event_id"])
+        found = view.event(request.path_params["event_id"])
         if found is None:
             return JSONResponse({"data": [], "metadata": {}})
-        runs = engine.state.runs_for_event(found[0])
-        return JSONResponse({"data": [run_view(r, found[0]) for r in runs], "metadata": {}})
+        runs = view.runs_for_event(found.internal_id)
+        data = [run_view(r, found.internal_id) for r in runs]
+        return JSONResponse({"data": data, "metadata": {}})
 
     async def get_run(request: Request) -> Response:
         run = run_or_404(request.path_params["run_id"])
@@ -108,7 +124,7 @@ def create_http_app(engine: Engine) -> Starlette:
         if isinstance(run, Response):
             return run
         engine.cancel(run.id)
-        return JSONResponse({"data": run_view(engine.state.get_run(run.id) or run)})
+        return JSONResponse({"data": run_view(view.run(run.id) or run)})
 
     async def run_batch(request: Request) -> Response:
         if not authorized(request):
@@ -116,7 +132,7 @@ def create_http_app(engine: Engine) -> Starlette:
         run = run_or_404(request.path_params["run_id"])
         if isinstance(run, Response):
             return run
-        return JSONResponse(engine.state.events_by_internal_id(run.event_ids))
+        return JSONResponse(view.run_events(run))
 
     async def run_actions(request: Request) -> Response:
         if not authorized(request):
@@ -124,14 +140,13 @@ def create_http_app(engine: Engine) -> Starlette:
         run = run_or_404(request.path_params["run_id"])
         if isinstance(run, Response):
             return run
-        memos, _ = engine.state.memos_json(run.id)
-        return Response(memos, media_type="application/json")
+        return Response(view.memos_json(run.id), media_type="application/json")
 
     async def list_runs(request: Request) -> Response:
         status = request.query_params.get("status")
         if status and status.lower() not in RUN_STATUSES:
             return _error(400, f"status must be one of {', '.join(RUN_STATUSES)}")
-        runs = engine.state.list_runs(
+        runs = view.runs(
             function_id=request.query_params.get("function_id"),
             status=RUN_STATUSES[status.lower()] if status else None,
             limit=_limit(request),
@@ -145,12 +160,12 @@ def create_http_app(engine: Engine) -> Starlette:
         run = run_or_404(request.path_params["run_id"])
         if isinstance(run, Response):
             return run
-        events = engine.state.events_by_internal_id(run.event_ids[:1])
+        events = view.run_events(run, first_only=True)
         body = run_view(run) | {
             "status": run.status,
             "error": run.error,
             "event_name": events[0]["name"] if events else None,
-            "steps": [step_view(step) for step in engine.state.steps(run.id)],
+            "steps": [step_view(step) for step in view.steps(run.id)],
         }
         return JSONResponse({"data": body})
 
@@ -163,7 +178,7 @@ def create_http_app(engine: Engine) -> Starlette:
 
     async def functions(_: Request) -> Response:
         data = [c.model_dump(by_alias=True, exclude_none=True) for c in engine.functions()]
-        return JSONResponse({"data": data, "apps": engine.state.apps()})
+        return JSONResponse({"data": data, "apps": view.apps()})
 
     async def metrics(_: Request) -> Response:
         return JSONResponse({"data": engine.metrics()})
@@ -177,7 +192,7 @@ def create_http_app(engine: Engine) -> Starlette:
             return _error(400, "a GraphQL request needs a 'query' string")
         variables = payload.get("variables")
         body = await graphql_api.execute(
-            engine, payload["query"], variables if isinstance(variables, dict) else None
+            view, payload["query"], variables if isinstance(variables, dict) else None
         )
         return JSONResponse(body)
 

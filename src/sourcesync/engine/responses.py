@@ -28,6 +28,9 @@ def parse_response(response: AppResponse) -> Outcome:
         body = json.loads(response.body) if response.body else None
     except ValueError:
         body = {"message": response.body[:500].decode(errors="replace"), "name": "Error"}
+    if response.status == 206 and isinstance(body, dict):
+        # Older SDKs answer one opcode object instead of a list; Inngest accepts both.
+        body = [body]
     headers = {k.lower(): v for k, v in response.headers.items()}
     retry_at = None
     if "retry-after" in headers:
@@ -60,29 +63,59 @@ def sleep_until(op: dict[str, Any], now: int) -> int:
         return now
 
 
-def plain_error(message: str, name: str = "Error") -> dict[str, Any]:
-    return {"name": name, "message": message, "stack": None}
+DEFAULT_ERROR_NAME = "Error"
+DEFAULT_ERROR_MESSAGE = "Function execution error"
 
 
-def error_of(error: Any, status: str) -> dict[str, Any]:
-    if isinstance(error, dict) and "message" in error:
-        return {
-            "name": error.get("name") or "Error",
-            "message": error.get("message"),
-            "stack": error.get("stack"),
-        }
-    return plain_error(f"run {status.lower()}")
+def plain_error(message: str, name: str = DEFAULT_ERROR_NAME) -> dict[str, Any]:
+    """An error the engine itself raises, in Inngest's ``StandardError`` shape."""
+    return {"error": f"{name}: {message}", "name": name, "message": message}
 
 
-def function_error(outcome: Outcome) -> dict[str, Any]:
+def function_error(outcome: Outcome) -> Any:
+    """A failed call's error as Inngest stores it: the SDK's own body, unchanged."""
     if outcome.transport_error:
         return plain_error(outcome.transport_error, name="TransportError")
     body = outcome.body
     if isinstance(body, dict) and "message" in body:
-        return {
-            "code": body.get("code"),
-            "name": body.get("name") or "Error",
-            "message": body.get("message"),
-            "stack": body.get("stack"),
-        }
+        return body
     return plain_error(f"the app answered HTTP {outcome.status}: {str(body)[:500]}")
+
+
+def failure_reason(outcome: Outcome) -> str:
+    """The executor's own word for a failed call (Inngest's ``DriverResponse.Err``)."""
+    if outcome.transport_error:
+        return outcome.transport_error
+    if outcome.no_retry:
+        return "NonRetriableError"
+    return f"invalid status code: {outcome.status}"
+
+
+def standard_error(error: Any, reason: str | None = None) -> dict[str, Any]:
+    """Inngest's ``StandardError`` of a failed run: ``{error, name, message, stack?}``.
+
+    This is what ``inngest/function.failed`` and ``function.finished`` carry and what an
+    invoking parent's step fails with: the SDK's fields where it sent them, the
+    executor's ``reason`` (``invalid status code: 500``) for ``error`` otherwise.
+    """
+    raw: dict[str, Any] = {}
+    if isinstance(error, dict):
+        nested = error.get("error")
+        raw = nested if isinstance(nested, dict) else error
+    elif error is not None:
+        raw = {"message": str(error)}
+    result = {
+        "error": DEFAULT_ERROR_MESSAGE,
+        "name": DEFAULT_ERROR_NAME,
+        "message": DEFAULT_ERROR_MESSAGE,
+    }
+    for key in ("error", "name", "message", "stack"):
+        value = raw.get(key)
+        if isinstance(value, str) and value:
+            result[key] = value
+    if reason:
+        if result["error"] == DEFAULT_ERROR_MESSAGE:
+            result["error"] = reason
+        if result["message"] == DEFAULT_ERROR_MESSAGE:
+            result["message"] = reason
+    return result

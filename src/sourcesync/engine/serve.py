@@ -9,7 +9,8 @@ import os
 import signal
 from typing import Any
 
-from .runner import Engine, EngineConfig
+from .config import EngineConfig
+from .engine import Engine
 
 log = logging.getLogger("sourcesync.engine")
 

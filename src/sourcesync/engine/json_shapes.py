@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from .durations import iso_from_ms
-from .state import RunRow, StepRow
+from .read_view import memo_value, run_result, shown_status
+from .state import EventRow, RunRow, StepRow
 
 PREVIEW_BYTES = 2_048
 
@@ -20,24 +21,25 @@ def run_view(run: RunRow, event_id: str | None = None) -> dict[str, Any]:
         "environment_id": "dev",
         "event_id": event_id or (run.event_ids[0] if run.event_ids else None),
         "batch_id": None,
-        "status": run.status if run.status != "Queued" else "Running",
+        "status": shown_status(run),
         "run_started_at": iso_from_ms(run.started_at or run.created_at),
         "ended_at": iso_from_ms(run.ended_at) if run.ended_at else None,
-        "output": run.error if run.status == "Failed" else run.output,
+        "output": run_result(run),
         "parent_run_id": run.parent_run_id,
     }
 
 
-def event_view(internal_id: str, event: dict[str, Any], received_at: int) -> dict[str, Any]:
+def event_view(row: EventRow) -> dict[str, Any]:
     """An event as ``GET /v1/events`` returns it."""
+    event = row.event
     return {
-        "internal_id": internal_id,
+        "internal_id": row.internal_id,
         "id": event.get("id"),
         "name": event.get("name"),
         "data": event.get("data", {}),
         "user": event.get("user"),
         "ts": event.get("ts"),
-        "received_at": iso_from_ms(received_at),
+        "received_at": iso_from_ms(row.received_at),
     }
 
 
@@ -51,8 +53,7 @@ def capped(value: Any) -> dict[str, Any]:
 
 def step_view(step: StepRow) -> dict[str, Any]:
     """One line of a run's timeline."""
-    memo = json.loads(step.memo) if step.memo is not None else None
-    output = memo.get("data") if isinstance(memo, dict) and "data" in memo else memo
+    output, _ = memo_value(step)
     return {
         "id": step.id,
         "name": step.name,
