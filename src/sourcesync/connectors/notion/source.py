@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import AliasChoices, Field
@@ -45,6 +46,7 @@ from .transform import Crumb, data_source_document, data_source_title, page_docu
 __all__ = ["NotionCursor", "NotionSource"]
 
 _MAX_ANCESTORS = 64
+T = TypeVar("T")
 
 
 class NotionCursor(SourceCursor):
@@ -95,8 +97,14 @@ class NotionSource:
         self.settings = settings or NotionSettings()
         self.roots = tuple(_normalize_id(root) for root in roots)
         self.client = NotionClient(self.settings, inner_transport=inner_transport)
-        # One loop for the connector's life: the core calls it from one worker thread.
-        self._runner = asyncio.Runner()
+        # notion-client is async and its connections belong to one loop, while the core
+        # calls connectors from worker threads and, when validating, from a thread whose
+        # loop is running: so the connector keeps a loop of its own on a thread of its own.
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="notion-connector", daemon=True
+        )
+        self._thread.start()
         self._live: set[str] | None = None
 
     def __enter__(self) -> Self:
@@ -110,30 +118,38 @@ class NotionSource:
     ) -> None:
         self.close()
 
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the connector's loop and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
     def close(self) -> None:
+        if self._loop.is_closed():
+            return
         try:
-            self._runner.run(self.client.aclose())
+            self._run(self.client.aclose())
         finally:
-            self._runner.close()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
 
     def validate(self) -> str:
         """Check the token (``users/me``) and that every root is shared with the
         integration; return the integration's name and workspace."""
-        return self._runner.run(self._validate())
+        return self._run(self._validate())
 
     def changes(self, cursor: SourceCursor | None) -> Iterator[DocumentBatch]:
         """Batches of changed pages and data sources, oldest edit first; removals in the
         first batch."""
         previous = cursor if isinstance(cursor, NotionCursor) else None
         sync = _Sync(self, previous)
-        plan = self._runner.run(sync.plan())
+        plan = self._run(sync.plan())
         self._live = None
         first = True
         # The cursor only moves past what is stored: batches are in ascending edit order.
         newest = previous.updated_at.astimezone(UTC) if previous else None
         while plan:
             chunk, plan = plan[: self.settings.batch_size], plan[self.settings.batch_size :]
-            documents = self._runner.run(sync.render(chunk))
+            documents = self._run(sync.render(chunk))
             plan.extend(sync.take_discovered())
             newest = max(filter(None, [newest, *(item.edited for item in chunk)]))
             yield DocumentBatch(
