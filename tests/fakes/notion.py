@@ -127,6 +127,8 @@ class FakeNotion:
     """Pages, blocks, databases and data sources by id without dashes."""
     children: dict[str, list[str]] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
+    unindexed: set[str] = field(default_factory=set)
+    """Ids (without dashes) that search does not show yet, as Notion's index lags."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     failures: deque[tuple[int, str, dict[str, str]]] = field(default_factory=deque)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -528,7 +530,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return 400, _error(
                     400, "validation_error", 'body.filter.value should be "page" or "data_source"'
                 )
-            found = fake.listable(value)
+            found = [o for o in fake.listable(value) if _key(o["id"]) not in fake.unindexed]
             descending = (body.get("sort") or {}).get("direction", "descending") == "descending"
             found.sort(key=lambda o: (o["last_edited_time"], o["id"]), reverse=descending)
             return 200, _page(found, start, size, "page_or_data_source")
@@ -797,6 +799,7 @@ def seed_workspace(fake: FakeNotion, rows: int = 250) -> Workspace:
         ),
     )
     fake.add_block(needle_row, table([["Day", "Wind"], ["Mon", "NW 5"]]))
+    fake.tick(timedelta(minutes=10))
     private = fake.add_page("Private notes", blocks=[paragraph("The spare key is under the mat.")])
     fake.tick(timedelta(minutes=10))
     return Workspace(

@@ -53,7 +53,7 @@ def property_value(prop: JSON, titles: Mapping[str, str]) -> str:
     if kind in ("title", "rich_text"):
         return rich_text(value).strip()
     if kind == "number":
-        return f"{value:g}" if isinstance(value, float) else str(value)
+        return _number(value)
     if kind in ("select", "status"):
         return str(value.get("name", ""))
     if kind == "multi_select":
@@ -128,7 +128,7 @@ def _scalar(value: JSON, titles: Mapping[str, str]) -> str:
     if kind == "boolean":
         return "yes" if inner else "no"
     if kind == "number":
-        return f"{inner:g}" if isinstance(inner, float) else str(inner)
+        return _number(inner)
     return str(inner)
 
 
@@ -140,3 +140,8 @@ def _rollup(value: JSON, titles: Mapping[str, str]) -> str:
     if kind in ("number", "date"):
         return _scalar(value, titles)
     return ""
+
+
+def _number(value: float) -> str:
+    """1 rather than 1.0, and every digit Notion gave otherwise."""
+    return str(int(value)) if float(value).is_integer() else str(value)

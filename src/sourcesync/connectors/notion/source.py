@@ -434,7 +434,7 @@ class _Sync:
 
     async def _discover(self, page_ids: Sequence[str], database_ids: Sequence[str]) -> None:
         for page_id in page_ids:
-            if page_id in self._planned:
+            if page_id in self._planned or page_id in self.pages:
                 continue
             self._planned.add(page_id)
             page = await self._lookup("page", page_id)
