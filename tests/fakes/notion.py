@@ -129,6 +129,10 @@ class FakeNotion:
     revoked: set[str] = field(default_factory=set)
     unindexed: set[str] = field(default_factory=set)
     """Ids (without dashes) that search does not show yet, as Notion's index lags."""
+    missing_blocks: set[str] = field(default_factory=set)
+    """Pages (without dashes) whose blocks answer 404 though search lists them: access
+    lost between a listing and the read of the blocks."""
+    """Ids (without dashes) that search does not show yet, as Notion's index lags."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     failures: deque[tuple[int, str, dict[str, str]]] = field(default_factory=deque)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -553,7 +557,7 @@ class _Handler(BaseHTTPRequestHandler):
             return (200, obj) if obj is not None else not_found
         if method == "GET" and len(path) == 3 and path[0] == "blocks" and path[2] == "children":
             owner = fake.get(path[1], "page") or fake.get(path[1], "block")
-            if owner is None:
+            if owner is None or _key(path[1]) in fake.missing_blocks:
                 return not_found
             kids = [
                 fake.objects.get(k) or fake.objects[k + ":block"]

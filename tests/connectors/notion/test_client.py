@@ -52,10 +52,16 @@ def test_5xx_on_a_search_is_retried_with_backoff(notion: FakeNotion) -> None:
 
 def test_exhausted_retries_are_unavailable_with_notions_wait(notion: FakeNotion) -> None:
     notion.fail_next(429, times=5, retry_after="0")
-    client = _client(notion, max_retries=2)
+    client = _client(notion, max_rate_limited=2)
     with pytest.raises(SourceUnavailableError) as raised:
         asyncio.run(_search(client))
     assert raised.value.retry_after_s == 0
+
+
+def test_5xx_retries_run_out_sooner_than_rate_limit_waits(notion: FakeNotion) -> None:
+    notion.fail_next(500, times=3)
+    with pytest.raises(SourceUnavailableError, match="HTTP 500"):
+        asyncio.run(_search(_client(notion, max_retries=2)))
 
 
 def test_a_rejected_token_names_its_variable(

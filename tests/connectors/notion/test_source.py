@@ -140,3 +140,24 @@ def test_roots_limit_the_sync_to_their_trees(workspace: Workspace, open_source: 
         notion_page_id(workspace.duties),
         notion_page_id(workspace.night_shift),
     }
+
+
+def test_a_page_lost_between_listing_and_reading_is_removed_not_fatal(
+    notion: FakeNotion, workspace: Workspace, open_source: OpenSource
+) -> None:
+    notion.missing_blocks.add(workspace.night_shift.replace("-", ""))
+    documents, deleted, cursor = _sync(open_source())
+    assert notion_page_id(workspace.night_shift) not in {d.id for d in documents}
+    assert deleted == [notion_page_id(workspace.night_shift)]
+    assert workspace.night_shift not in cursor.pages
+
+
+def test_rate_limits_during_a_sync_are_waited_out(
+    notion: FakeNotion, workspace: Workspace, open_source: OpenSource
+) -> None:
+    notion.fail_next(429, times=4, retry_after="0")
+    notion.fail_next(503, times=2)
+    source = open_source(backoff_s=0.01)
+    documents, _, _ = _sync(source)
+    assert {d.id for d in documents} == _names(workspace)
+    assert source.client.transport.retries == 6

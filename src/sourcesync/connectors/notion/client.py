@@ -60,6 +60,7 @@ class NotionClient:
         self.transport = ThrottledTransport(
             limiter_for(settings.api_url, token, settings.requests_per_second, settings.burst),
             max_retries=settings.max_retries,
+            max_rate_limited=settings.max_rate_limited,
             backoff_s=settings.backoff_s,
             max_backoff_s=settings.max_backoff_s,
             inner=inner_transport,
@@ -164,8 +165,7 @@ class NotionClient:
             return NotionNotFoundError(str(error))
         if error.status in _UNAVAILABLE_STATUSES:
             return SourceUnavailableError(
-                f"Notion answered HTTP {error.status} ({code}) after "
-                f"{self.settings.max_retries} retries",
+                f"Notion answered HTTP {error.status} ({code}) after retrying",
                 retry_after_s=retry_after_seconds(error.headers.get("Retry-After"), time.time()),
             )
         return NotionAPIError(

@@ -102,12 +102,14 @@ class ThrottledTransport(httpx.AsyncBaseTransport):
         limiter: RateLimiter,
         *,
         max_retries: int,
+        max_rate_limited: int,
         backoff_s: float,
         max_backoff_s: float,
         inner: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.limiter = limiter
         self.max_retries = max_retries
+        self.max_rate_limited = max_rate_limited
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.inner = inner or httpx.AsyncHTTPTransport()
@@ -115,7 +117,7 @@ class ThrottledTransport(httpx.AsyncBaseTransport):
         """Requests sent again (for tests and the bench)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        attempt = 0
+        attempt = limited = 0
         while True:
             await self.limiter.acquire()
             try:
@@ -127,17 +129,25 @@ class ThrottledTransport(httpx.AsyncBaseTransport):
                 attempt += 1
                 self.retries += 1
                 continue
-            if response.status_code not in _RETRIED_STATUSES or attempt >= self.max_retries:
+            status = response.status_code
+            if status not in _RETRIED_STATUSES:
+                return response
+            # Rate limits get many more tries than failures: Notion says when to come back,
+            # and waiting is how a huge workspace gets through.
+            if (status == 429 and limited >= self.max_rate_limited) or (
+                status != 429 and attempt >= self.max_retries
+            ):
                 return response
             await response.aread()
             await response.aclose()
             wait = retry_after_seconds(response.headers.get("Retry-After"), time.time())
-            if response.status_code == 429:
+            if status == 429:
                 # Everyone on this token waits: Notion counts the integration, not the caller.
-                self.limiter.pause(wait if wait is not None else self._backoff(attempt))
+                self.limiter.pause(wait if wait is not None else self._backoff(limited))
+                limited += 1
             else:
                 await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
-            attempt += 1
+                attempt += 1
             self.retries += 1
 
     def _backoff(self, attempt: int) -> float:

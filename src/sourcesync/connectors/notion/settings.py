@@ -39,7 +39,10 @@ class NotionSettings:
     burst: int = 3
     block_concurrency: int = 8
     batch_size: int = 50
-    max_retries: int = 8
+    max_retries: int = 6
+    """Tries again after a 5xx or a network error, with exponential backoff."""
+    max_rate_limited: int = 60
+    """Tries again after a 429, each after Notion's ``Retry-After``."""
     backoff_s: float = 0.5
     max_backoff_s: float = 30.0
     timeout_s: float = 30.0

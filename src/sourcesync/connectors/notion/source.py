@@ -154,7 +154,7 @@ class NotionSource:
             newest = max(filter(None, [newest, *(item.edited for item in chunk)]))
             yield DocumentBatch(
                 documents=documents,
-                deleted_ids=sync.deleted if first else (),
+                deleted_ids=[*(sync.deleted if first else ()), *sync.take_lost()],
                 cursor=sync.cursor(newest),
             )
             first = False
@@ -190,6 +190,7 @@ class _Sync:
     integration: str = ""
     _lookups: dict[tuple[str, str], asyncio.Task[JSONObject | None]] = field(default_factory=dict)
     _discovered: list[_Item] = field(default_factory=list)
+    _lost: list[str] = field(default_factory=list)
     _planned: set[str] = field(default_factory=set)
     _semaphore: asyncio.Semaphore | None = None
 
@@ -417,12 +418,18 @@ class _Sync:
                         titles[str(target)] = data_source_title(found)
             return data_source_document(data_source, ancestors=ancestors, titles=titles, **common)
         page = self.pages[item.id]
-        tree = await fetch_block_tree(
-            self.client,
-            item.id,
-            self._semaphore_for_blocks(),
-            self.settings.max_block_depth,
-        )
+        try:
+            tree = await fetch_block_tree(
+                self.client,
+                item.id,
+                self._semaphore_for_blocks(),
+                self.settings.max_block_depth,
+            )
+        except NotionNotFoundError:
+            # Trashed or unshared between the listing and now: gone, like the others.
+            del self.pages[item.id]
+            self._lost.append(notion_page_id(item.id))
+            return None
         ancestors, titles = await asyncio.gather(self.ancestors(page), self._titles(page))
         await self._discover(tree.child_pages, tree.child_databases)
         return page_document(page, tree.blocks, ancestors=ancestors, titles=titles, **common)
@@ -462,6 +469,10 @@ class _Sync:
                     if row_id not in self._planned:
                         self._planned.add(row_id)
                         self._discovered.append(_Item(_edited(self.pages[row_id]), "page", row_id))
+
+    def take_lost(self) -> list[str]:
+        lost, self._lost = self._lost, []
+        return lost
 
     def take_discovered(self) -> list[_Item]:
         found, self._discovered = sorted(self._discovered), []
