@@ -161,3 +161,16 @@ def test_rate_limits_during_a_sync_are_waited_out(
     documents, _, _ = _sync(source)
     assert {d.id for d in documents} == _names(workspace)
     assert source.client.transport.retries == 6
+
+
+def test_a_sync_stopped_after_one_batch_resumes_without_skipping_pages(
+    notion: FakeNotion, workspace: Workspace, open_source: OpenSource
+) -> None:
+    source = open_source()
+    batches = source.changes(None)
+    first = next(batches)
+    batches.close()  # the core stored one batch, then the step died
+    assert isinstance(first.cursor, NotionCursor)
+    stored = {d.id for d in first.documents}
+    documents, _, _ = _sync(open_source(), first.cursor)
+    assert stored | {d.id for d in documents} == _names(workspace)

@@ -18,6 +18,7 @@ incremental sync. A full sync leaves pruning to ``live_ids``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
@@ -80,6 +81,18 @@ def _gone(obj: JSONObject) -> bool:
     return bool(obj.get("in_trash") or obj.get("archived") or obj.get("is_archived"))
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Rendered:
+    """One batch read: its documents, pages gone since the listing, pages found through
+    links that no listing showed, and the ids the cursor keeps at that point."""
+
+    documents: list[Document]
+    lost: list[str]
+    discovered: list[_Item]
+    pages: list[str]
+    sources: list[str]
+
+
 class NotionSource:
     """The pages and data sources one Notion integration can see, as documents."""
 
@@ -120,7 +133,11 @@ class NotionSource:
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the connector's loop and wait for it."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        return self._start(coroutine).result()
+
+    def _start(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coroutine`` on the connector's loop."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
     def close(self) -> None:
         if self._loop.is_closed():
@@ -147,17 +164,29 @@ class NotionSource:
         first = True
         # The cursor only moves past what is stored: batches are in ascending edit order.
         newest = previous.updated_at.astimezone(UTC) if previous else None
-        while plan:
-            chunk, plan = plan[: self.settings.batch_size], plan[self.settings.batch_size :]
-            documents = self._run(sync.render(chunk))
-            plan.extend(sync.take_discovered())
-            newest = max(filter(None, [newest, *(item.edited for item in chunk)]))
-            yield DocumentBatch(
-                documents=documents,
-                deleted_ids=[*(sync.deleted if first else ()), *sync.take_lost()],
-                cursor=sync.cursor(newest),
-            )
-            first = False
+        size = self.settings.batch_size
+        chunk, plan = plan[:size], plan[size:]
+        # The next batch is read while the core stores this one.
+        pending = self._start(sync.render(chunk)) if chunk else None
+        try:
+            while pending is not None:
+                rendered = pending.result()
+                plan.extend(rendered.discovered)
+                following, plan = plan[:size], plan[size:]
+                pending = self._start(sync.render(following)) if following else None
+                newest = max(filter(None, [newest, *(item.edited for item in chunk)]))
+                yield DocumentBatch(
+                    documents=rendered.documents,
+                    deleted_ids=[*(sync.deleted if first else ()), *rendered.lost],
+                    cursor=NotionCursor(
+                        updated_at=newest, pages=rendered.pages, data_sources=rendered.sources
+                    ),
+                )
+                first = False
+                chunk = following
+        finally:
+            if pending is not None:
+                pending.cancel()
         if first:
             newest = newest or sync.newest_listed()
             yield DocumentBatch(documents=[], deleted_ids=sync.deleted, cursor=sync.cursor(newest))
@@ -191,6 +220,9 @@ class _Sync:
     _lookups: dict[tuple[str, str], asyncio.Task[JSONObject | None]] = field(default_factory=dict)
     _discovered: list[_Item] = field(default_factory=list)
     _lost: list[str] = field(default_factory=list)
+    _unrendered: set[str] = field(default_factory=set)
+    """Planned ids not rendered yet: the cursor does not count them as seen, so a sync
+    that stops half-way reads them next time."""
     _planned: set[str] = field(default_factory=set)
     _semaphore: asyncio.Semaphore | None = None
 
@@ -249,6 +281,7 @@ class _Sync:
             if since is None or _edited(obj) >= since or ds_id not in known_sources
         ]
         self._planned = {item.id for item in items}
+        self._unrendered = set(self._planned)
         return sorted(items)
 
     def _admit(self, obj: JSONObject) -> None:
@@ -394,13 +427,22 @@ class _Sync:
 
     # -- rendering ----------------------------------------------------------------------
 
-    async def render(self, items: Sequence[_Item]) -> list[Document]:
-        """The documents of ``items``; pages they link to that no listing showed are
-        queued (``take_discovered``)."""
+    async def render(self, items: Sequence[_Item]) -> _Rendered:
+        """The documents of ``items``, with what reading them found (on the loop's thread,
+        which alone touches the sync's state)."""
         rendered = await asyncio.gather(*(self._render(item) for item in items))
-        return [document for document in rendered if document is not None]
+        lost, self._lost = self._lost, []
+        discovered, self._discovered = sorted(self._discovered), []
+        return _Rendered(
+            documents=[document for document in rendered if document is not None],
+            lost=lost,
+            discovered=discovered,
+            pages=sorted(set(self.pages) - self._unrendered),
+            sources=sorted(set(self.data_sources) - self._unrendered),
+        )
 
     async def _render(self, item: _Item) -> Document | None:
+        self._unrendered.discard(item.id)
         common = {
             "integration": self.integration,
             "workspace_id": self.source.workspace_id,
@@ -448,6 +490,7 @@ class _Sync:
             if page is not None and not _gone(page):
                 self.pages[page_id] = page
                 self._discovered.append(_Item(_edited(page), "page", page_id))
+                self._unrendered.add(page_id)
         for database_id in database_ids:
             if database_id in self._planned:
                 continue
@@ -463,20 +506,14 @@ class _Sync:
                     continue
                 self.data_sources[ds_id] = data_source
                 self._discovered.append(_Item(_edited(data_source), "data_source", ds_id))
+                self._unrendered.add(ds_id)
                 before = set(self.pages)
                 await self._rows(ds_id)
                 for row_id in set(self.pages) - before:
                     if row_id not in self._planned:
                         self._planned.add(row_id)
                         self._discovered.append(_Item(_edited(self.pages[row_id]), "page", row_id))
-
-    def take_lost(self) -> list[str]:
-        lost, self._lost = self._lost, []
-        return lost
-
-    def take_discovered(self) -> list[_Item]:
-        found, self._discovered = sorted(self._discovered), []
-        return found
+                        self._unrendered.add(row_id)
 
     # -- results ------------------------------------------------------------------------
 
@@ -486,9 +523,7 @@ class _Sync:
 
     def cursor(self, newest: datetime) -> NotionCursor:
         return NotionCursor(
-            updated_at=newest,
-            pages=sorted(self.pages),
-            data_sources=sorted(self.data_sources),
+            updated_at=newest, pages=sorted(self.pages), data_sources=sorted(self.data_sources)
         )
 
     def live_ids(self) -> set[str]:
