@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -128,3 +129,11 @@ def test_concurrent_syncs_of_one_token_keep_notions_pace(notion: FakeNotion) -> 
         thread.join()
     assert time.monotonic() - start >= 1.9
     assert len(notion.requests) == 9
+
+
+def test_clients_add_no_log_handlers(notion: FakeNotion) -> None:
+    logger = logging.getLogger("notion_client")
+    before = list(logger.handlers)
+    for _ in range(3):
+        asyncio.run(_search(_client(notion)))
+    assert logger.handlers == before

@@ -31,6 +31,7 @@ __all__ = ["JSONObject", "NotionClient", "read_token"]
 
 JSONObject = dict[str, Any]
 
+_LOG = logging.getLogger(__name__)
 _NOT_FOUND = frozenset({"object_not_found", "restricted_resource"})
 _UNAVAILABLE_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 
@@ -72,7 +73,10 @@ class NotionClient:
             notion_version=NOTION_VERSION,
             timeout_ms=int(settings.timeout_s * 1000),
             retry=False,
-            log_level=logging.ERROR,
+            # Without a logger of ours, notion-client adds a console handler to its own
+            # logger at every client made: one more per sync, for the life of the process.
+            logger=_LOG,
+            log_level=logging.WARNING,
         )
         self.requests = 0
 
