@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_bench.py
 	$(BIN)/python bench/pipeline_bench.py
 	$(BIN)/python bench/github_bench.py
+	$(BIN)/python bench/notion_bench.py
 
 clean:
 	rm -rf $(VENV) .sourcesync .pytest_cache .mypy_cache .ruff_cache

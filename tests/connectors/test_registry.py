@@ -24,9 +24,10 @@ def point(name: str, value: str) -> EntryPoint:
 
 def test_the_built_in_sources_are_declared_as_entry_points() -> None:
     specs = all_specs()
-    assert {"git", "github", "linear"} <= set(specs)
+    assert {"git", "github", "linear", "notion"} <= set(specs)
     assert specs["git"].kind is SourceKind.FILES
     assert specs["linear"].kind is SourceKind.DOCUMENTS
+    assert specs["notion"].kind is SourceKind.DOCUMENTS and specs["notion"].webhooks is not None
     assert specs["github"].webhooks is not None and specs["git"].webhooks is None
 
 

@@ -23,10 +23,13 @@ import pytest
 from sourcesync.connectors.git import git_file_id
 from sourcesync.connectors.github import github_file_id
 from sourcesync.connectors.linear import linear_issue_id
+from sourcesync.connectors.notion import notion_data_source_id, notion_page_id
+from sourcesync.connectors.notion.rate_limits import set_limit
 from sourcesync.connectors.slack import sign, slack_day_id, slack_thread_id
 from tests.fakes.feeds import FakeFeed
 from tests.fakes.github import FakeGitHub, GitRepo
 from tests.fakes.linear import FakeLinear
+from tests.fakes.notion import FakeNotion, Workspace, seed_workspace
 from tests.fakes.slack import FakeSlack
 
 SECRET = "contract-webhook-secret"
@@ -217,6 +220,67 @@ class LinearUnderTest:
         return Delivery({"Linear-Signature": signature}, body)
 
 
+@dataclass
+class _NotionData:
+    fake: FakeNotion
+    workspace: Workspace
+
+
+@dataclass(frozen=True)
+class NotionUnderTest:
+    type: str = "notion"
+    credential_env: str | None = TOKEN_ENV
+    deletes: bool = True
+
+    @contextlib.contextmanager
+    def start(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
+        with FakeNotion() as notion:
+            monkeypatch.setenv(TOKEN_ENV, notion.token)
+            # The fake has no rate limit: don't wait 1/3 s between requests.
+            set_limit(notion.url, notion.token, rate=0)
+            workspace = seed_workspace(notion, rows=3)
+            names = {notion_page_id(i) for i in workspace.pages}
+            names |= {notion_data_source_id(i) for i in workspace.data_sources}
+            yield Running(
+                {"notion_api_url": notion.url},
+                {"token_env": TOKEN_ENV, "webhook_secret_env": SECRET_ENV},
+                names,
+                state=_NotionData(notion, workspace),
+            )
+
+    def change(self, running: Running) -> str:
+        fake, workspace = running.state.fake, running.state.workspace
+        fake.tick()
+        fake.append_paragraph(workspace.private, "The spare key moved to the lamp room.")
+        fake.tick()
+        return notion_page_id(workspace.private)
+
+    def delete(self, running: Running) -> str:
+        fake, workspace = running.state.fake, running.state.workspace
+        fake.tick()
+        fake.trash(workspace.rows[0])
+        fake.tick()
+        return notion_page_id(workspace.rows[0])
+
+    def delivery(self, running: Running, secret: str) -> Delivery | None:
+        page = running.state.workspace.handbook
+        body = json.dumps(
+            {
+                "id": f"event-{time.monotonic_ns()}",
+                "timestamp": "2025-09-10T08:00:00.000Z",
+                "workspace_id": "13950b26-c203-4f3b-b97d-93ec06319565",
+                "subscription_id": "29d75c0d-5546-4414-8459-7b7a92f1fc4b",
+                "integration_id": "0ef2e755-4cc1-4d1b-8b5b-8b1e2b4d9e11",
+                "type": "page.content_updated",
+                "authors": [{"id": "2200a911-6a96-44bb-bd38-6bfb1e01b9f6", "type": "person"}],
+                "entity": {"id": page, "type": "page"},
+                "data": {"parent": {"id": page, "type": "space"}, "updated_blocks": []},
+            }
+        ).encode()
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return Delivery({"X-Notion-Signature": signature}, body)
+
+
 @dataclass(frozen=True)
 class FeedUnderTest:
     """The example source (examples/feed_source), installed through its entry point."""
@@ -328,6 +392,7 @@ SOURCES: list[SourceUnderTest] = [
     GitUnderTest(),
     GitHubUnderTest(),
     LinearUnderTest(),
+    NotionUnderTest(),
     FeedUnderTest(),
     SlackUnderTest(),
 ]
