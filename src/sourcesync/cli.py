@@ -59,11 +59,18 @@ def engine(
     from .engine.serve import serve_forever
 
     configure_logging(log_level)
+    from .keys import engine_keys
+    from .settings import Settings
+
+    # Locked as Inngest is: apps sync with the signing key, events need the event key
+    # (INNGEST_SIGNING_KEY / INNGEST_EVENT_KEY, else the ones in SOURCESYNC_HOME).
+    keys = engine_keys(Settings().home)
     config = EngineConfig(
         state_path=str(state),
         host=host,
         port=port,
-        signing_key=os.environ.get("INNGEST_SIGNING_KEY") or None,
+        signing_key=keys.signing_key,
+        event_key=keys.event_key,
     )
     try:
         asyncio.run(serve_forever(config, app_spec))
@@ -82,9 +89,18 @@ def events_send(
     engine_url: Annotated[
         str, typer.Option(envvar="INNGEST_EVENT_API_BASE_URL", help="Where events are sent.")
     ] = DEFAULT_ENGINE_URL,
-    event_key: Annotated[str, typer.Option(envvar="INNGEST_EVENT_KEY")] = "dev",
+    event_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="INNGEST_EVENT_KEY", help="Default: the key in SOURCESYNC_HOME/event-key."
+        ),
+    ] = None,
 ) -> None:
     """Send one event to the engine (or Inngest) and print its id."""
+    from .keys import engine_keys
+    from .settings import Settings
+
+    event_key = event_key or engine_keys(Settings().home).event_key
     try:
         payload = json.loads(data)
     except ValueError as exc:

@@ -151,26 +151,30 @@ async def _send_remote(settings: Any, name: str, data: dict[str, Any]) -> None:
     from .runtime import running_engine_url
 
     if settings.engine == "embedded":
+        from .keys import engine_keys
+
         base = running_engine_url(settings.home) or f"http://127.0.0.1:{settings.engine_port}"
-        url = f"{base}/e/cli"
+        key = engine_keys(settings.home).event_key
     else:
         base = os.environ.get("INNGEST_EVENT_API_BASE_URL") or os.environ.get(
             "INNGEST_BASE_URL", "https://inn.gs"
         )
-        url = f"{base.rstrip('/')}/e/{os.environ.get('INNGEST_EVENT_KEY', 'cli')}"
+        key = os.environ.get("INNGEST_EVENT_KEY", "cli")
+    url = f"{base.rstrip('/')}/e/{key}"
+    shown = f"{base.rstrip('/')}/e/<event key>"  # the key never reaches output or logs
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             response = await client.post(url, json={"name": name, "data": data})
     except httpx.HTTPError as exc:
         raise EventRefusedError(
             f"another sourcesync process holds the engine's state, but its event API at "
-            f"{url} does not answer ({exc.__class__.__name__}); is it still starting or "
+            f"{shown} does not answer ({exc.__class__.__name__}); is it still starting or "
             "stuck? Try again, or stop it"
             if settings.engine == "embedded"
-            else f"the event API at {url} does not answer ({exc.__class__.__name__})"
+            else f"the event API at {shown} does not answer ({exc.__class__.__name__})"
         ) from exc
     if response.status_code >= 400:
-        raise EventRefusedError(f"the event API at {url} refused {name}: {response.text[:300]}")
+        raise EventRefusedError(f"the event API at {shown} refused {name}: {response.text[:300]}")
 
 
 async def _watch(

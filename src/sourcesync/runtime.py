@@ -15,16 +15,24 @@ from fastapi import FastAPI
 
 from sourcesync.api import create_app
 from sourcesync.engine import Engine, EngineConfig
+from sourcesync.keys import EngineKeys, engine_keys
 from sourcesync.workflows import APP_ID
 from sourcesync.workflows.services import Services
 
 
-def create_client(engine_url: str | None = None) -> inngest.Inngest:
-    """The app's Inngest client: aimed at ``engine_url``, or configured by INNGEST_* env."""
+def create_client(engine_url: str | None = None, keys: EngineKeys | None = None) -> inngest.Inngest:
+    """The app's Inngest client: aimed at the embedded engine at ``engine_url`` with its
+    ``keys`` (the SDK then verifies every call's signature, as in production), or
+    configured by INNGEST_* env (Inngest)."""
     if engine_url is None:
         return inngest.Inngest(app_id=APP_ID)
     return inngest.Inngest(
-        app_id=APP_ID, is_production=False, api_base_url=engine_url, event_api_base_url=engine_url
+        app_id=APP_ID,
+        is_production=keys is not None,
+        signing_key=keys.signing_key if keys else None,
+        event_key=keys.event_key if keys else None,
+        api_base_url=engine_url,
+        event_api_base_url=engine_url,
     )
 
 
@@ -47,7 +55,16 @@ class EmbeddedRuntime:
     def __init__(self, services: Services, *, port: int = 0) -> None:
         self.services = services
         settings = services.settings
-        self.engine = Engine(EngineConfig(state_path=str(settings.engine_state), port=port))
+        self.keys = engine_keys(settings.home)
+        self.engine = Engine(
+            EngineConfig(
+                state_path=str(settings.engine_state),
+                port=port,
+                signing_key=self.keys.signing_key,
+                event_key=self.keys.event_key,
+                retention_ms=settings.engine_retention_days * 86_400_000,
+            )
+        )
         self._app: FastAPI | None = None
 
     @property
@@ -59,7 +76,7 @@ class EmbeddedRuntime:
 
     async def start(self) -> None:
         await self.engine.start()
-        self._app = create_app(self.services, create_client(self.engine.url))
+        self._app = create_app(self.services, create_client(self.engine.url, self.keys))
         await self.engine.register_app(self._app)
         # Another sourcesync process finds this engine here (its state is locked to us).
         engine_url_file(self.services.settings.home).write_text(self.engine.url + "\n")

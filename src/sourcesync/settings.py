@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         default="embedded", description="Run workflows on the embedded engine or on Inngest."
     )
     engine_port: int = Field(default=8288, description="Port of the embedded engine's APIs.")
+    engine_retention_days: int = Field(
+        default=7, ge=1, description="Finished runs and their events are kept this long."
+    )
     api_port: int = Field(default=8000, description="Port of `sourcesync serve`.")
     embedder: Literal["local", "openai"] = Field(
         default="local", description="local all-MiniLM-L6-v2, or an OpenAI-compatible endpoint."

@@ -4,6 +4,7 @@ standalone engine in another process, reached only over HTTP, as Inngest would."
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -60,9 +61,14 @@ def test_a_sync_runs_on_a_separate_inngest_compatible_server(
     repo.write("README.md", "# Harbor\n\nThe harbor master schedules every ferry.\n")
     repo.commit("initial")
     engine_port, api_port = free_port(), free_port()
+    engine_url = f"http://127.0.0.1:{engine_port}"
     env = os.environ | {
         "SOURCESYNC_HOME": str(tmp_path / "home"),
-        "INNGEST_DEV": f"http://127.0.0.1:{engine_port}",
+        # As with self-hosted Inngest: both sides hold the keys, the app is in production mode.
+        "INNGEST_SIGNING_KEY": "signkey-prod-" + secrets.token_hex(32),
+        "INNGEST_EVENT_KEY": secrets.token_hex(16),
+        "INNGEST_API_BASE_URL": engine_url,
+        "INNGEST_EVENT_API_BASE_URL": engine_url,
         "HF_HUB_OFFLINE": "1",
     }
     cli = [sys.executable, "-m", "sourcesync.cli"]
@@ -87,7 +93,9 @@ def test_a_sync_runs_on_a_separate_inngest_compatible_server(
     auth = {"Authorization": f"Bearer {token}"}
     sync = httpx.put(f"http://127.0.0.1:{api_port}/api/inngest", timeout=30)
     assert sync.status_code == 200, sync.text
-    functions = httpx.get(f"http://127.0.0.1:{engine_port}/v0/functions").json()["data"]
+    assert httpx.get(f"{engine_url}/v0/functions").status_code == 401  # locked
+    signing = {"Authorization": f"Bearer {env['INNGEST_SIGNING_KEY']}"}
+    functions = httpx.get(f"{engine_url}/v0/functions", headers=signing).json()["data"]
     assert {f["id"] for f in functions} >= {"sourcesync-sync-orchestrator", "sourcesync-git-sync"}
 
     job_id = httpx.post(

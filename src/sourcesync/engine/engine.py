@@ -94,7 +94,9 @@ class Engine:
     async def _start_http(self) -> None:
         import uvicorn
 
-        app = create_http_app(self, ReadView(self.state), self.config.signing_key)
+        app = create_http_app(
+            self, ReadView(self.state), self.config.signing_key, self.config.event_key
+        )
         config = uvicorn.Config(
             app, host=self.config.host, port=self.config.port, log_level="warning", lifespan="off"
         )

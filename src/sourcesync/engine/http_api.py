@@ -1,10 +1,19 @@
 """The engine's HTTP face: event API, SDK registration, Inngest's REST and GraphQL
-inspection APIs, and what the dashboard needs."""
+inspection APIs, and what the dashboard needs.
+
+Locked as Inngest is: with an event key, ``POST /e/{key}`` takes events for that key only;
+with a signing key, every other route (registration, REST, GraphQL, cancel, rerun) needs
+``Authorization: Bearer`` with the key or the hash an SDK presents. Bodies are read up to
+a size, must be JSON (so a web page cannot post a form to the engine), strict JSON (no
+NaN or Infinity, bounded nesting); ``inngest/*`` events come from the engine only.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
+import math
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
@@ -14,6 +23,7 @@ from starlette.routing import Route
 
 from . import graphql_api
 from .app_calls import hashed_signing_key
+from .config import MAX_API_REQUEST_BYTES, MAX_EVENT_REQUEST_BYTES
 from .enums import RunStatus
 from .errors import EventValidationError, RegistrationError
 from .function_config import FunctionConfig
@@ -22,6 +32,7 @@ from .read_view import ReadView
 from .state import RunRow
 
 RUN_STATUSES = {status.lower(): status for status in RunStatus}
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Control(Protocol):
@@ -51,40 +62,102 @@ def _limit(request: Request, default: int = 50) -> int:
         return default
 
 
-def create_http_app(engine: Control, view: ReadView, signing_key: str | None) -> Starlette:
+def _refuse_constant(name: str) -> Any:
+    raise EventValidationError(f"body is not strict JSON: {name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise EventValidationError(f"body is not strict JSON: {text[:40]} is out of range")
+    return value
+
+
+async def _read_json(request: Request, limit: int) -> Any:
+    """The request's JSON body, read up to ``limit`` bytes; ``_RefusedError`` or
+    ``EventValidationError`` saying what is wrong otherwise."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _RefusedError(413, f"request body over {limit} bytes")
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if not kind.endswith("json"):
+        raise _RefusedError(415, "send JSON (Content-Type: application/json)")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise _RefusedError(413, f"request body over {limit} bytes")
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
+    except RecursionError as exc:
+        raise EventValidationError("body is nested too deeply") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, EventValidationError):
+            raise
+        raise EventValidationError(f"body is not valid JSON: {exc}") from exc
+
+
+class _RefusedError(Exception):
+    """A request refused before it is read whole (413) or parsed (415)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _refusal(exc: Exception) -> Response:
+    return _error(exc.status if isinstance(exc, _RefusedError) else 400, str(exc))
+
+
+def create_http_app(
+    engine: Control, view: ReadView, signing_key: str | None, event_key: str | None = None
+) -> Starlette:
     """Build the ASGI app serving an engine's APIs over its read-only ``view``."""
+    accepted = (
+        {f"Bearer {signing_key}", f"Bearer {hashed_signing_key(signing_key)}"}
+        if signing_key
+        else set()
+    )
 
     def authorized(request: Request) -> bool:
-        key = signing_key
-        if not key:
+        if not signing_key:
             return True
-        expected = f"Bearer {hashed_signing_key(key)}"
-        return hmac.compare_digest(request.headers.get("authorization", ""), expected)
+        presented = request.headers.get("authorization", "")
+        return any(hmac.compare_digest(presented, value) for value in accepted)
 
-    async def json_body(request: Request) -> Any:
-        raw = await request.body()
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise EventValidationError(f"body is not valid JSON: {exc}") from exc
+    def guarded(handler: Handler) -> Handler:
+        async def guard(request: Request) -> Response:
+            if not authorized(request):
+                return _error(401, "invalid or missing signing key (Authorization: Bearer)")
+            return await handler(request)
+
+        return guard
 
     async def send_events(request: Request) -> Response:
+        if event_key and not hmac.compare_digest(request.path_params["event_key"], event_key):
+            return _error(401, "invalid event key")
         try:
-            ids = engine.ingest(await json_body(request))
-        except EventValidationError as exc:
-            return _error(400, str(exc))
+            payload = await _read_json(request, MAX_EVENT_REQUEST_BYTES)
+            events = payload if isinstance(payload, list) else [payload]
+            for event in events:
+                name = event.get("name") if isinstance(event, dict) else None
+                if isinstance(name, str) and name.startswith("inngest/"):
+                    raise EventValidationError(
+                        f"events named inngest/* come from the engine only: {name!r}"
+                    )
+            ids = engine.ingest(payload)
+        except (EventValidationError, _RefusedError) as exc:
+            return _refusal(exc)
         return JSONResponse({"ids": ids, "status": 200})
 
     async def register(request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "invalid or missing signing key")
         try:
-            payload = await json_body(request)
+            payload = await _read_json(request, MAX_API_REQUEST_BYTES)
             if not isinstance(payload, dict):
                 raise RegistrationError("the sync request must be a JSON object")
             functions = engine.register(payload)
-        except (RegistrationError, EventValidationError) as exc:
-            return _error(400, str(exc))
+        except (RegistrationError, EventValidationError, _RefusedError) as exc:
+            return _refusal(exc)
         return JSONResponse({"ok": True, "modified": True, "functions": functions})
 
     def run_or_404(run_id: str) -> RunRow | Response:
@@ -127,16 +200,12 @@ def create_http_app(engine: Control, view: ReadView, signing_key: str | None) ->
         return JSONResponse({"data": run_view(view.run(run.id) or run)})
 
     async def run_batch(request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "invalid or missing signing key")
         run = run_or_404(request.path_params["run_id"])
         if isinstance(run, Response):
             return run
         return JSONResponse(view.run_events(run))
 
     async def run_actions(request: Request) -> Response:
-        if not authorized(request):
-            return _error(401, "invalid or missing signing key")
         run = run_or_404(request.path_params["run_id"])
         if isinstance(run, Response):
             return run
@@ -185,9 +254,9 @@ def create_http_app(engine: Control, view: ReadView, signing_key: str | None) ->
 
     async def gql(request: Request) -> Response:
         try:
-            payload = await json_body(request)
-        except EventValidationError as exc:
-            return _error(400, str(exc))
+            payload = await _read_json(request, MAX_API_REQUEST_BYTES)
+        except (EventValidationError, _RefusedError) as exc:
+            return _refusal(exc)
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
             return _error(400, "a GraphQL request needs a 'query' string")
         variables = payload.get("variables")
@@ -199,24 +268,28 @@ def create_http_app(engine: Control, view: ReadView, signing_key: str | None) ->
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    open_routes = [
+        Route("/e/{event_key}", send_events, methods=["POST"]),
+        Route("/health", health, methods=["GET"]),
+    ]
+    keyed = [
+        ("/fn/register", register, "POST"),
+        ("/v1/events", list_events, "GET"),
+        ("/v1/events/{event_id}", get_event, "GET"),
+        ("/v1/events/{event_id}/runs", event_runs, "GET"),
+        ("/v1/runs/{run_id}", get_run, "GET"),
+        ("/v1/runs/{run_id}", cancel_run, "DELETE"),
+        ("/v1/runs/{run_id}/cancel", cancel_run, "POST"),
+        ("/v0/runs", list_runs, "GET"),
+        ("/v0/runs/{run_id}/batch", run_batch, "GET"),
+        ("/v0/runs/{run_id}/actions", run_actions, "GET"),
+        ("/v0/runs/{run_id}/timeline", run_timeline, "GET"),
+        ("/v0/runs/{run_id}/rerun", rerun, "POST"),
+        ("/v0/functions", functions, "GET"),
+        ("/v0/metrics", metrics, "GET"),
+        ("/v0/gql", gql, "POST"),
+    ]
     return Starlette(
-        routes=[
-            Route("/e/{event_key}", send_events, methods=["POST"]),
-            Route("/fn/register", register, methods=["POST"]),
-            Route("/v1/events", list_events, methods=["GET"]),
-            Route("/v1/events/{event_id}", get_event, methods=["GET"]),
-            Route("/v1/events/{event_id}/runs", event_runs, methods=["GET"]),
-            Route("/v1/runs/{run_id}", get_run, methods=["GET"]),
-            Route("/v1/runs/{run_id}", cancel_run, methods=["DELETE"]),
-            Route("/v1/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
-            Route("/v0/runs", list_runs, methods=["GET"]),
-            Route("/v0/runs/{run_id}/batch", run_batch, methods=["GET"]),
-            Route("/v0/runs/{run_id}/actions", run_actions, methods=["GET"]),
-            Route("/v0/runs/{run_id}/timeline", run_timeline, methods=["GET"]),
-            Route("/v0/runs/{run_id}/rerun", rerun, methods=["POST"]),
-            Route("/v0/functions", functions, methods=["GET"]),
-            Route("/v0/metrics", metrics, methods=["GET"]),
-            Route("/v0/gql", gql, methods=["POST"]),
-            Route("/health", health, methods=["GET"]),
-        ]
+        routes=open_routes
+        + [Route(path, guarded(handler), methods=[method]) for path, handler, method in keyed]
     )

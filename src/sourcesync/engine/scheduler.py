@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 from .app_calls import AppCaller
 from .clock import now_ms
-from .config import IDEMPOTENCY_WINDOW_MS
+from .config import IDEMPOTENCY_WINDOW_MS, PRUNE_BATCH
 from .core import Core, Effects
 from .durations import parse_duration_ms
 from .enums import InternalEvent, QueueKind, RunStatus, StepStatus
@@ -202,6 +202,9 @@ class Scheduler:
             if prune:
                 # Rate-limit and idempotency marks matter for 24 hours at most.
                 store.prune_marks(now - IDEMPOTENCY_WINDOW_MS)
+                retention = core.config.retention_ms
+                store.prune_finished_runs(now - retention, PRUNE_BATCH)
+                store.prune_events(now - retention, PRUNE_BATCH)
                 self.pruned_at = now
             for debounce in store.due_debounces(now):
                 store.delete_debounce(debounce.function_id, debounce.key)

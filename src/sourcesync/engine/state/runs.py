@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..enums import ACTIVE_RUN_STATUSES, RunStatus
+from ..enums import ACTIVE_RUN_STATUSES, FINAL_RUN_STATUSES, RunStatus
 from .connection import Connection, dumps, loads
 from .rows import EventRow, RunRow
 
@@ -42,6 +42,20 @@ def _run(row: tuple[Any, ...]) -> RunRow:
 
 
 class EventQueries(Connection):
+    def prune_events(self, received_before: int, limit: int) -> int:
+        """Delete up to ``limit`` events received before ``received_before`` that no run,
+        debounce or batch still holds; return how many went."""
+        cursor = self._db.execute(
+            "DELETE FROM events WHERE internal_id IN (SELECT e.internal_id FROM events e "
+            "WHERE e.received_at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM run_events r WHERE r.event_internal_id = e.internal_id) "
+            "AND NOT EXISTS (SELECT 1 FROM debounces d WHERE d.event_internal_id = e.internal_id) "
+            "AND NOT EXISTS (SELECT 1 FROM batches b WHERE instr(b.event_ids, e.internal_id) > 0) "
+            "LIMIT ?)",
+            (received_before, limit),
+        )
+        return int(cursor.rowcount)
+
     def insert_event(self, internal_id: str, event: dict[str, Any], now: int) -> None:
         self._db.execute(
             "INSERT INTO events(internal_id, id, name, body, received_at) VALUES (?,?,?,?,?)",
@@ -106,6 +120,22 @@ class EventQueries(Connection):
 
 
 class RunQueries(Connection):
+    def prune_finished_runs(self, ended_before: int, limit: int) -> int:
+        """Delete up to ``limit`` runs that ended before ``ended_before``, with their steps
+        and their links to events; return how many went."""
+        ids = [
+            str(row[0])
+            for row in self._all(
+                "SELECT id FROM runs WHERE status IN (?, ?, ?) AND ended_at < ? LIMIT ?",
+                (*FINAL_RUN_STATUSES, ended_before, limit),
+            )
+        ]
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for table, column in (("steps", "run_id"), ("run_events", "run_id"), ("runs", "id")):
+                self._db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", ids)
+        return len(ids)
+
     def insert_run(self, run: RunRow) -> None:
         self._db.execute(
             "INSERT INTO runs(id, function_id, status, event_ids, created_at, parent_run_id, "
