@@ -65,16 +65,19 @@ class Redactor:
     def __call__(self, text: str) -> str:
         """``text`` with every secret it shows replaced by ``[REDACTED]``."""
         text = _PRIVATE_KEY.sub(REDACTED, text)
+        # Credentials after a scheme word go first: "Authorization: Bearer X" must lose X,
+        # not the word "Bearer".
+        text = _BEARER.sub(rf"\1 {REDACTED}", text)
+        text = _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", text)
         if self._named is not None:
             text = self._named.sub(_keep_name, text)
         text = _SECRET_ASSIGNMENT.sub(_keep_name, text)
-        text = _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", text)
-        text = _BEARER.sub(rf"\1 {REDACTED}", text)
         return _TOKEN_SHAPES.sub(REDACTED, text)
 
 
 def _keep_name(match: re.Match[str]) -> str:
     value = match.group(2)
-    if value.strip("'\"") == REDACTED:
+    already = match.string[match.end() :].startswith(f" {REDACTED}")  # "Bearer [REDACTED]"
+    if value.strip("'\"") == REDACTED or already:
         return match.group(0)
     return match.group(1) + REDACTED
