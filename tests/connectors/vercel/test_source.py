@@ -102,6 +102,7 @@ def test_documents_say_what_failed_and_where_it_was_built_from(
         "message": "checkout: change 3",
         "pr": None,
         "url": f"https://github.com/acme/checkout/commit/{sha}",
+        "github_documents_prefix": "github:file:acme/checkout:",
     }
     log = documents[vercel_build_log_id(failed_uid)]
     assert "STRIPE_SECRET_KEY=[REDACTED]" in log.content
@@ -217,3 +218,27 @@ def test_build_logs_can_be_left_out(vercel: FakeVercel, make_source: SourceFacto
     assert not [i for i in documents if i.startswith("vercel:build-log:")]
     failed = documents[vercel_deployment_id(data.deployments["checkout"][3])]
     assert "Module not found" in failed.content
+
+
+def test_commit_messages_and_error_messages_are_redacted(
+    vercel: FakeVercel, make_source: SourceFactory
+) -> None:
+    project = vercel.add_project("checkout", repo="acme/checkout")
+    leaked = "ghp_LeakedInACommitMessage0123456789ab"
+    item = vercel.add_deployment(project, sha="9" * 40, message=f"ci: use {leaked}")
+    item["errorMessage"] = f"STRIPE_SECRET_KEY=sk_live_{'x' * 20}"
+    documents = _sync(make_source())[0]
+    stored = "\n".join(d.model_dump_json() for d in documents)
+    assert leaked not in stored and "sk_live_" not in stored
+    assert "ci: use [REDACTED]" in _by_id(documents)[vercel_deployment_id(item["uid"])].content
+
+
+def test_rate_limits_during_a_sync_are_waited_out(
+    vercel: FakeVercel, make_source: SourceFactory, sleeps: list[float]
+) -> None:
+    populate(vercel, {"checkout": 3})
+    vercel.fail_next(429, {"Retry-After": "2"}, path="/v6/deployments")
+    vercel.fail_next(500, path="/v3/deployments/")
+    documents, _, _ = _sync(make_source())
+    assert len(documents) == 3 + 3 + 1
+    assert sleeps == [2.0, 0.5]

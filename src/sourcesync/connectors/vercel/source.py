@@ -35,6 +35,8 @@ from .transform import build_log_document, deployment_document, project_document
 
 __all__ = ["VercelCursor", "VercelSource"]
 
+BATCH_DOCUMENTS = 100
+
 
 class VercelCursor(SourceCursor):
     """Where the next incremental sync starts, as data."""
@@ -131,7 +133,7 @@ class VercelSource:
             states[project.id] = _ProjectState(project, retained)
             documents = self._project_documents(project, retained, retained)
             live.update(d.id for d in documents)
-            yield DocumentBatch(documents=documents)
+            yield from _batches(documents)
         self._live = live
         yield DocumentBatch(documents=(), cursor=self._cursor(states, None))
 
@@ -184,7 +186,7 @@ class VercelSource:
             current = {d.uid for d in retained}
             fresh = [d for d in retained if d.uid not in known or d.uid in refresh]
             deleted += _deployment_names(sorted(known - current))
-            yield DocumentBatch(documents=self._project_documents(project, retained, fresh))
+            yield from _batches(self._project_documents(project, retained, fresh))
         yield DocumentBatch(
             documents=(),
             deleted_ids=list(dict.fromkeys(deleted)),
@@ -261,7 +263,8 @@ class VercelSource:
         env = self._env(project)
         redact = Redactor(e.key for e in env)
         documents: list[Document] = []
-        for deployment in sorted(fresh, key=lambda d: (d.created, d.uid)):
+        for listed in sorted(fresh, key=lambda d: (d.created, d.uid)):
+            deployment = _redacted(listed, redact)
             log: BuildLog | None = None
             finished = deployment.state in FINAL_STATES
             if finished and (self.build_logs or deployment.state == "ERROR"):
@@ -325,6 +328,23 @@ class VercelSource:
             pending=sorted(pending & known),
             projects=projects,
         )
+
+
+def _batches(documents: list[Document]) -> Iterator[DocumentBatch]:
+    """``documents`` in batches small enough for one transaction each (cursor unmoved)."""
+    for start in range(0, len(documents), BATCH_DOCUMENTS):
+        yield DocumentBatch(documents=documents[start : start + BATCH_DOCUMENTS])
+
+
+def _redacted(deployment: Deployment, redact: Redactor) -> Deployment:
+    """The deployment with its commit fields and error message redacted: a commit message
+    can carry a token as well as a log line can."""
+    return deployment.model_copy(
+        update={
+            "meta": {key: redact(value) for key, value in deployment.meta.items()},
+            "error_message": redact(deployment.error_message) if deployment.error_message else None,
+        }
+    )
 
 
 def _deployment_names(uids: Sequence[str]) -> list[str]:

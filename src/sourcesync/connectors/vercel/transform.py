@@ -241,6 +241,13 @@ def _git_metadata(git: GitCommit | None) -> JsonValue:
         "message": git.message,
         "pr": git.pr,
         "url": git.web_url,
+        # How a GitHub source of the same repository names its documents
+        # (``github:file:{owner}/{repo}:{path}``): the key a cross-source link would use.
+        "github_documents_prefix": (
+            f"github:file:{git.repository}:"
+            if git.provider == "github" and git.repository and "/" in git.repository
+            else None
+        ),
     }
 
 
