@@ -242,3 +242,15 @@ def test_rate_limits_during_a_sync_are_waited_out(
     documents, _, _ = _sync(make_source())
     assert len(documents) == 3 + 3 + 1
     assert sleeps == [2.0, 0.5]
+
+
+def test_a_named_project_that_was_removed_is_deleted_by_the_next_sync(
+    vercel: FakeVercel, make_source: SourceFactory
+) -> None:
+    data = populate(vercel, {"checkout": 2, "docs": 1})
+    _, _, cursor = _sync(make_source(projects=["checkout", "docs"]))
+    vercel.remove_project(data.projects["docs"]["id"])
+    _, deleted, _ = _sync(make_source(projects=["checkout", "docs"]), cursor)
+    assert vercel_project_id(data.projects["docs"]["id"]) in deleted
+    with pytest.raises(SourceConfigError, match="no project 'docs'"):
+        make_source(projects=["checkout", "docs"]).validate()

@@ -102,7 +102,7 @@ class VercelSource:
                     f"like team_... or its slug) and the token in {self.settings.token_env}"
                 ) from None
             who += f" in team {found.get('slug') or found.get('name') or team}"
-        projects = self._list_projects()
+        projects = self._list_projects(strict=True)
         names = ", ".join(p.name for p in projects) or "no projects yet"
         return f"{who}: {len(projects)} project(s): {names}"
 
@@ -195,13 +195,17 @@ class VercelSource:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _list_projects(self) -> list[Project]:
+    def _list_projects(self, *, strict: bool = False) -> list[Project]:
+        """The source's projects. A project named by ``--project`` that is missing fails
+        validation (``strict``); during a sync it counts as removed, so its documents go."""
         if self.projects:
             found = []
             for name in self.projects:
                 try:
                     item = self.client.get(f"/v9/projects/{name}", what=f"project {name}")
                 except VercelNotFoundError:
+                    if not strict:
+                        continue
                     scope = f"team {self.settings.team!r}" if self.settings.team else "this account"
                     raise SourceConfigError(
                         f"Vercel has no project {name!r} in {scope}: check --project (a project "
