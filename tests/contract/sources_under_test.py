@@ -26,11 +26,18 @@ from sourcesync.connectors.linear import linear_issue_id
 from sourcesync.connectors.notion import notion_data_source_id, notion_page_id
 from sourcesync.connectors.notion.rate_limits import set_limit
 from sourcesync.connectors.slack import sign, slack_day_id, slack_thread_id
+from sourcesync.connectors.vercel import (
+    vercel_build_log_id,
+    vercel_deployment_id,
+    vercel_project_id,
+)
 from tests.fakes.feeds import FakeFeed
 from tests.fakes.github import FakeGitHub, GitRepo
 from tests.fakes.linear import FakeLinear
 from tests.fakes.notion import FakeNotion, Workspace, seed_workspace
 from tests.fakes.slack import FakeSlack
+from tests.fakes.vercel import FakeVercel, failing_log, passing_log
+from tests.fakes.vercel import sign as vercel_sign
 
 SECRET = "contract-webhook-secret"
 SECRET_ENV = "SOURCESYNC_CONTRACT_SECRET"
@@ -388,6 +395,70 @@ def _day(ts: str) -> date:
     return datetime.fromtimestamp(float(ts), UTC).date()
 
 
+@dataclass
+class _VercelData:
+    fake: FakeVercel
+    project: dict[str, Any]
+    building: str
+
+
+@dataclass(frozen=True)
+class VercelUnderTest:
+    """One project with a finished, a failed and a still-building deployment: a change is
+    a new env var (the project's document), a deletion the building deployment."""
+
+    type: str = "vercel"
+    credential_env: str | None = TOKEN_ENV
+    deletes: bool = True
+
+    @contextlib.contextmanager
+    def start(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
+        with FakeVercel() as vercel:
+            monkeypatch.setenv(TOKEN_ENV, vercel.token)
+            project = vercel.add_project("lighthouse", repo="octo/lighthouse")
+            vercel.add_env(project, "LAMP_API_KEY", "lamp-value-0001", ["production"])
+            ready = vercel.add_deployment(project, sha="a" * 40, log=passing_log(1))
+            failed = vercel.add_deployment(project, state="ERROR", sha="b" * 40, log=failing_log(2))
+            building = vercel.add_deployment(project, state="BUILDING", target=None, sha="c" * 40)
+            names = {
+                vercel_project_id(project["id"]),
+                *(vercel_deployment_id(d["uid"]) for d in (ready, failed, building)),
+                *(vercel_build_log_id(d["uid"]) for d in (ready, failed)),
+            }
+            yield Running(
+                {"vercel_api_url": vercel.url},
+                {"token_env": TOKEN_ENV, "team": "acme", "webhook_secret_env": SECRET_ENV},
+                names,
+                state=_VercelData(vercel, project, building["uid"]),
+            )
+
+    def change(self, running: Running) -> str:
+        data: _VercelData = running.state
+        data.fake.add_env(data.project, "FOG_HORN_INTERVAL", "30s", ["preview"])
+        return vercel_project_id(data.project["id"])
+
+    def delete(self, running: Running) -> str:
+        data: _VercelData = running.state
+        data.fake.delete_deployment(data.building)
+        return vercel_deployment_id(data.building)
+
+    def delivery(self, running: Running, secret: str) -> Delivery | None:
+        data: _VercelData = running.state
+        body = json.dumps(
+            {
+                "id": f"uev_{time.monotonic_ns()}",
+                "type": "deployment.created",
+                "createdAt": int(time.time() * 1000),
+                "payload": {
+                    "team": {"id": data.fake.team_id},
+                    "deployment": {"id": data.building},
+                    "project": {"id": data.project["id"]},
+                },
+            }
+        ).encode()
+        return Delivery({"x-vercel-signature": vercel_sign(secret, body)}, body)
+
+
 SOURCES: list[SourceUnderTest] = [
     GitUnderTest(),
     GitHubUnderTest(),
@@ -395,4 +466,5 @@ SOURCES: list[SourceUnderTest] = [
     NotionUnderTest(),
     FeedUnderTest(),
     SlackUnderTest(),
+    VercelUnderTest(),
 ]
