@@ -160,3 +160,23 @@ def test_serve_on_a_public_interface_needs_a_token_made_for_it(
     secret = json.loads(made.stdout)["token"]
     listed = CliRunner().invoke(cli_app, ["tokens", "list", "--json"]).stdout
     assert secret not in listed and "ci" in listed
+
+
+async def test_the_workflow_endpoint_refuses_calls_the_engine_did_not_sign(
+    harness: Harness,
+) -> None:
+    async with harness.api() as client:
+        forged = await client.post(
+            "/api/inngest",
+            params={"fnId": "sourcesync-documents-removed", "stepId": "step"},
+            json={
+                "event": {
+                    "name": "apps-console/documents.removed",
+                    "data": {"workspaceId": "default", "sourceId": "s", "documentIds": ["d"]},
+                },
+                "events": [],
+                "steps": {},
+                "ctx": {"run_id": "01FORGED", "attempt": 0, "stack": {"stack": []}},
+            },
+        )
+    assert forged.status_code == 401, forged.text
