@@ -65,6 +65,10 @@ def engine(
     # Locked as Inngest is: apps sync with the signing key, events need the event key
     # (INNGEST_SIGNING_KEY / INNGEST_EVENT_KEY, else the ones in SOURCESYNC_HOME).
     keys = engine_keys(Settings().home)
+    if app_spec:
+        # An app loaded in process syncs and sends events with the engine's own keys.
+        os.environ.setdefault("INNGEST_SIGNING_KEY", keys.signing_key)
+        os.environ.setdefault("INNGEST_EVENT_KEY", keys.event_key)
     config = EngineConfig(
         state_path=str(state),
         host=host,

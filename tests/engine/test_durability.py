@@ -24,6 +24,11 @@ from tests.processes import free_port, wait_until
 REPO = Path(__file__).resolve().parents[2]
 
 
+SIGNING_KEY = "signkey-prod-" + "5e" * 32
+EVENT_KEY = "durability-event-key"
+ADMIN = {"Authorization": f"Bearer {SIGNING_KEY}"}
+
+
 class EngineProcess:
     def __init__(self, workdir: Path, port: int) -> None:
         self.workdir = workdir
@@ -32,7 +37,12 @@ class EngineProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> subprocess.Popen[bytes]:
-        env = os.environ | {"CRASH_TEST_DIR": str(self.workdir), "PYTHONPATH": str(REPO)}
+        env = os.environ | {
+            "CRASH_TEST_DIR": str(self.workdir),
+            "PYTHONPATH": str(REPO),
+            "INNGEST_SIGNING_KEY": SIGNING_KEY,
+            "INNGEST_EVENT_KEY": EVENT_KEY,
+        }
         env.pop("INNGEST_DEV", None)
         self.process = subprocess.Popen(
             [
@@ -57,7 +67,9 @@ class EngineProcess:
 
     def ready(self) -> bool:
         try:
-            functions = httpx.get(f"{self.url}/v0/functions", timeout=1).json()["data"]
+            functions = httpx.get(f"{self.url}/v0/functions", headers=ADMIN, timeout=1).json()[
+                "data"
+            ]
         except httpx.HTTPError:
             return False
         return len(functions) == 2
@@ -73,11 +85,13 @@ class EngineProcess:
             self.process.wait(timeout=10)
 
     def send(self, name: str) -> str:
-        response = httpx.post(f"{self.url}/e/test", json={"name": name, "data": {}}, timeout=5)
+        response = httpx.post(
+            f"{self.url}/e/{EVENT_KEY}", json={"name": name, "data": {}}, timeout=5
+        )
         return str(response.json()["ids"][0])
 
     def runs(self, event_id: str) -> list[dict[str, object]]:
-        body = httpx.get(f"{self.url}/v1/events/{event_id}/runs", timeout=5).json()
+        body = httpx.get(f"{self.url}/v1/events/{event_id}/runs", headers=ADMIN, timeout=5).json()
         return list(body["data"])
 
 
@@ -149,7 +163,9 @@ def test_sleeps_and_waits_keep_their_deadlines_across_a_crash(
     )
     [run] = engine_process.runs(event_id)
     assert run["output"] == "woke"
-    timeline = httpx.get(f"{engine_process.url}/v0/runs/{run['run_id']}/timeline").json()["data"]
+    timeline = httpx.get(
+        f"{engine_process.url}/v0/runs/{run['run_id']}/timeline", headers=ADMIN
+    ).json()["data"]
     steps = {step["name"]: step for step in timeline["steps"]}
     assert steps["long-nap"]["status"] == "completed"
     slept = datetime.datetime.fromisoformat(steps["long-nap"]["ended_at"]) - (

@@ -322,7 +322,7 @@ async def test_an_event_over_3_mib_is_refused(http: httpx.AsyncClient) -> None:
 async def test_more_than_5000_events_in_one_send_is_refused(http: httpx.AsyncClient) -> None:
     events = [{"name": "t/bulk", "data": {"i": i}} for i in range(5_001)]
 
-    response = await http.post(EVENT_PATH, content=json.dumps(events))
+    response = await http.post(EVENT_PATH, json=events)
 
     assert response.status_code == 400
     message = response.json()["error"]
@@ -334,7 +334,7 @@ async def test_more_than_5000_events_in_one_send_is_refused(http: httpx.AsyncCli
 async def test_exactly_5000_events_in_one_send_are_accepted(http: httpx.AsyncClient) -> None:
     events = [{"name": "t/bulk", "data": {"i": i}} for i in range(5_000)]
 
-    response = await http.post(EVENT_PATH, content=json.dumps(events))
+    response = await http.post(EVENT_PATH, json=events)
 
     assert response.status_code == 200
     assert len(response.json()["ids"]) == 5_000

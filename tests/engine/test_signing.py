@@ -1,7 +1,7 @@
 """Request signing: an engine with a signing key signs every call to an app, as Inngest
 Cloud does, so production-mode apps accept it; an app with another key refuses the calls.
-The SDK-facing API (``/fn/register``, ``/v0/runs/{id}/batch|actions``) wants the bearer
-token derived from the key.
+Every API but the event API (``/fn/register``, ``/v0/runs/{id}/batch|actions``, the REST
+and GraphQL APIs) wants the bearer token: the key's SDK hash, or the key itself.
 """
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ async def http(signed_engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def admin() -> dict[str, str]:
+    """Inngest's REST API takes the signing key itself as the bearer token."""
+    return {"Authorization": f"Bearer {SIGNING_KEY}"}
+
+
 def production_client(engine: Engine, app_id: str, signing_key: str) -> inngest.Inngest:
     return make_client(
         engine, app_id=app_id, is_production=True, signing_key=signing_key, event_key=EVENT_KEY
@@ -66,7 +71,7 @@ def production_client(engine: Engine, app_id: str, signing_key: str) -> inngest.
 
 async def ended_run(http: httpx.AsyncClient, event_id: str) -> dict[str, Any]:
     async def probe() -> Any:
-        runs = (await http.get(f"/v1/events/{event_id}/runs")).json()["data"]
+        runs = (await http.get(f"/v1/events/{event_id}/runs", headers=admin())).json()["data"]
         if runs and runs[0]["status"] in ("Completed", "Failed", "Cancelled"):
             return runs[0]
         return None
@@ -225,7 +230,7 @@ async def test_the_sdk_sync_of_an_app_with_another_key_is_refused(
     with pytest.raises(RegistrationError):
         await serve(signed_engine, client, [x])
 
-    assert (await http.get("/v0/functions")).json()["data"] == []
+    assert (await http.get("/v0/functions", headers=admin())).json()["data"] == []
 
 
 # -- the SDK-facing API wants the bearer token --------------------------------------------
@@ -248,7 +253,7 @@ async def test_register_without_the_right_token_is_401(
     response = await http.post("/fn/register", json=payload, headers=headers)
 
     assert response.status_code == 401
-    assert (await http.get("/v0/functions")).json()["data"] == []
+    assert (await http.get("/v0/functions", headers=admin())).json()["data"] == []
 
 
 async def test_register_with_the_right_token_is_accepted(http: httpx.AsyncClient) -> None:
@@ -257,7 +262,9 @@ async def test_register_with_the_right_token_is_accepted(http: httpx.AsyncClient
     response = await http.post("/fn/register", json=payload, headers=bearer(SIGNING_KEY))
 
     assert response.status_code == 200
-    assert [fn["id"] for fn in (await http.get("/v0/functions")).json()["data"]] == ["raw-fn"]
+    assert [
+        fn["id"] for fn in (await http.get("/v0/functions", headers=admin())).json()["data"]
+    ] == ["raw-fn"]
 
 
 async def test_run_batch_and_actions_want_the_token(

@@ -69,7 +69,11 @@ def test_a_state_file_from_a_newer_engine_is_refused(tmp_path: Path) -> None:
 
 async def test_an_engine_runs_new_work_on_a_migrated_legacy_file(tmp_path: Path) -> None:
     path = legacy_state(tmp_path / "engine.db")
-    engine = Engine(EngineConfig(state_path=str(path), port=0, retry_base_ms=20))
+    # The legacy run ended long ago: a retention that keeps it shows it survived migration.
+    forever = 100 * 365 * 86_400_000
+    engine = Engine(
+        EngineConfig(state_path=str(path), port=0, retry_base_ms=20, retention_ms=forever)
+    )
     await engine.start()
     try:
         client = make_client(engine)
