@@ -7,7 +7,6 @@ message names the bad field, and nothing of that request is stored or triggered.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
