@@ -73,10 +73,17 @@ def create_app(services: Services, client: inngest.Inngest) -> FastAPI:
 
     @app.get("/api/search")
     async def search(
-        q: str = Query(min_length=1), k: int = Query(5, ge=1, le=50), source: str | None = None
+        q: str = Query(min_length=1),
+        k: int = Query(5, ge=1, le=50),
+        source: str | None = None,
+        type: str | None = None,
+        path: str | None = Query(None, description="Path glob: 'src/**/*.py', '*.md'."),
+        mode: Literal["hybrid", "vector", "keyword"] = "hybrid",
     ) -> list[dict[str, Any]]:
         try:
-            hits = await actions.search(services, q, k=k, source_ref=source)
+            hits = await actions.search(
+                services, q, k=k, source_ref=source, source_type=type, path_glob=path, mode=mode
+            )
         except db.SourceNotFoundError as exc:
             raise HTTPException(404, str(exc)) from exc
         return [hit.to_json() for hit in hits]
