@@ -1,12 +1,16 @@
-"""How chunks are laid out in LanceDB: table names, the Arrow schema, row conversions."""
+"""How chunks are laid out in LanceDB: table names, the Arrow schema, row conversions.
+
+pyarrow is imported where it is used: listing jobs needs none of this.
+"""
 
 import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from sourcesync.stores.base import ChunkRecord, JSONValue, SearchHit
 from sourcesync.stores.errors import (
@@ -59,8 +63,10 @@ def table_name(namespace: str) -> str:
     return f"{readable}-{digest}" if readable else f"ns-{digest}"
 
 
-def chunk_schema(dimension: int) -> pa.Schema:
+def chunk_schema(dimension: int) -> "pa.Schema":
     """The Arrow schema of a table holding vectors of `dimension`."""
+    import pyarrow as pa
+
     return pa.schema(
         [
             pa.field("id", pa.string(), nullable=False),
@@ -79,8 +85,10 @@ def chunk_schema(dimension: int) -> pa.Schema:
     )
 
 
-def cache_schema(dimension: int) -> pa.Schema:
+def cache_schema(dimension: int) -> "pa.Schema":
     """The Arrow schema of a namespace's embedding cache: vectors by text hash."""
+    import pyarrow as pa
+
     return pa.schema(
         [
             pa.field(TEXT_HASH_COLUMN, pa.string(), nullable=False),
@@ -94,14 +102,16 @@ def cache_table_name(namespace: str) -> str:
     return f"{table_name(namespace)}.text-vectors"
 
 
-def vector_dimension(schema: pa.Schema) -> int:
+def vector_dimension(schema: "pa.Schema") -> int:
     """The dimension of the vector column of an existing table."""
     vector_type = schema.field(VECTOR_COLUMN).type
     return int(vector_type.list_size)
 
 
-def records_to_arrow(records: Sequence[ChunkRecord], dimension: int) -> pa.Table:
+def records_to_arrow(records: Sequence[ChunkRecord], dimension: int) -> "pa.Table":
     """Convert records to an Arrow table; callers check ids and dimensions first."""
+    import pyarrow as pa
+
     rows = [
         {
             "id": record.id,
