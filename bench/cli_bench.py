@@ -39,8 +39,11 @@ def free_port() -> int:
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([SOURCESYNC, *args], env=env, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - started
+    done = subprocess.run([SOURCESYNC, *args], env=env, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"sourcesync {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return elapsed
 
 
 def timings(label: str, args: list[str], env: dict[str, str], cwd: Path, runs: int) -> float:
