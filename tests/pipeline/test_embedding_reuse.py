@@ -79,3 +79,37 @@ async def test_chunks_are_embedded_under_their_path_and_indexed_by_keywords(
     assert embedder.texts == [f"src/worker_pool.py\n\n{CODE.rstrip()}"]
     [hit] = await actions.search(harness.services, "WorkerPool", k=1, mode="keyword")
     assert hit.location == "src/worker_pool.py" and hit.lines == "1-3"
+
+
+class RenamedModel(CountingEmbedder):
+    """The same model under another name: to the store, a new embedding."""
+
+    @property
+    def model_name(self) -> str:
+        return f"{self.delegate.model_name}-renamed"
+
+
+async def test_a_new_model_re_embeds_on_the_next_full_sync_and_search_waits_for_it(
+    counted: tuple[Harness, CountingEmbedder], repo: Repo
+) -> None:
+    harness, _ = counted
+    repo.write("docs/guide.md", GUIDE)
+    repo.write("src/queue.py", CODE)
+    repo.commit("initial")
+    actions.add_git_source(
+        harness.services, repo.path, name="widgets", branch=None, include=[], exclude=[]
+    )
+    await harness.sync("widgets")
+    renamed = RenamedModel(harness.services.embedder)
+    harness.services.embedder = renamed
+
+    await harness.sync("widgets")  # nothing changed: the new store stays empty
+    assert renamed.texts == []
+    [hit] = await actions.search(harness.services, "flux capacitor calibration", k=1)
+    assert hit.location == "docs/guide.md"  # from the previous model's store
+
+    renamed.texts.clear()  # the query
+    outcome = await harness.sync("widgets", full=True)
+    assert outcome.completed["metrics"]["filesProcessed"] == 2
+    assert len(renamed.texts) == 2
+    assert len(await harness.chunks()) == 2  # now in the new model's namespace
