@@ -69,7 +69,7 @@ async def test_batching_changes_vectors_little(int8: OnnxEmbedder) -> None:
     """int8 activations are scaled per batch, so a batch's other texts move a vector a bit;
     fp32 vectors do not depend on the batch at all."""
     fp32 = OnnxEmbedder(precision=Precision.FP32)
-    for embedder, floor in ((int8, 0.98), (fp32, 0.99999)):
+    for embedder, floor in ((int8, 0.95), (fp32, 0.99999)):
         together = await embedder.embed(SENTENCES)
         alone = [(await embedder.embed([text]))[0] for text in SENTENCES]
         for a, b in zip(together, alone, strict=True):
