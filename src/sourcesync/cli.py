@@ -530,8 +530,8 @@ def _search_served(port: int, params: dict[str, Any]) -> list[dict[str, Any]] | 
         response = httpx.get(url, params=query, timeout=httpx.Timeout(30.0, connect=0.5))
     except httpx.ConnectError:
         return None
-    if response.status_code == 404 and "detail" in response.json():
-        raise fail(str(response.json()["detail"]))
+    if response.status_code == 404 and response.headers.get("content-type") == "application/json":
+        raise fail(str(response.json().get("detail", "not found")))  # an unknown source
     response.raise_for_status()
     hits: list[dict[str, Any]] = response.json()
     return hits

@@ -60,6 +60,9 @@ def _load(model_path: Path, precision: Precision, cache_dir: Path | None) -> _Lo
 
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle worker threads sleep instead of spinning: the sync's other threads (database,
+    # chunking, the store) need the cores between encodes.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(
         str(onnx_file), options, providers=["CPUExecutionProvider"]
     )
