@@ -185,3 +185,19 @@ def check_records(namespace: str, records: Sequence[ChunkRecord], dimension: int
                 "write; send each chunk once"
             )
         keys.add(key)
+
+
+def table_indexes() -> dict[str, Any]:
+    """The index every table has on each column, by column.
+
+    Scalar indexes on what every write and most reads filter on (Bitmap suits the few
+    distinct workspaces), and BM25 on the keywords, which `sourcesync.search.keywords` has
+    already split and lower-cased (the index still stems them and drops stop words).
+    """
+    from lancedb.index import FTS, Bitmap, BTree
+
+    return {
+        "document_id": BTree(),
+        "workspace_id": Bitmap(),
+        KEYWORDS_COLUMN: FTS(with_position=False, base_tokenizer="whitespace"),
+    }

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from sourcesync.stores import lance_filters as sql
 from sourcesync.stores.base import ChunkFilter, ChunkRecord, SearchHit, StoreStats
@@ -33,6 +33,7 @@ from sourcesync.stores.lance_tables import (
     chunk_schema,
     hit_from_row,
     records_to_arrow,
+    table_indexes,
     table_name,
     vector_dimension,
 )
@@ -44,23 +45,6 @@ if TYPE_CHECKING:
     from lancedb.table import Table
 
 _IN_FILTER_BATCH = 500
-
-
-def _indexes() -> dict[str, Any]:
-    """The index every table has on each column, by column.
-
-    Scalar indexes on what every write and most reads filter on (Bitmap suits the few
-    distinct workspaces), and BM25 on the
-    keywords, which `sourcesync.search.keywords` has already split and lower-cased (the
-    index still stems them and drops stop words).
-    """
-    from lancedb.index import FTS, Bitmap, BTree
-
-    return {
-        "document_id": BTree(),
-        "workspace_id": Bitmap(),
-        KEYWORDS_COLUMN: FTS(with_position=False, base_tokenizer="whitespace"),
-    }
 
 
 @dataclass(slots=True)
@@ -285,7 +269,7 @@ class LanceDBVectorStore:
             if missing:  # a table made before these columns existed
                 opened.table.add_columns(missing)
             indexed = {tuple(index.columns) for index in opened.table.list_indices()}
-            for column, index_config in _indexes().items():
+            for column, index_config in table_indexes().items():
                 if (column,) not in indexed:
                     opened.table.create_index(column, config=index_config)
         self._cache.ensure(namespace, dimension)
