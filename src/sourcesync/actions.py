@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -12,15 +13,14 @@ from sourcesync import db
 from sourcesync.connectors.registry import get_spec
 from sourcesync.db.column_types import utcnow
 from sourcesync.events import SourceConnected, SyncCancel, SyncRequested
-from sourcesync.stores import SearchHit
 from sourcesync.workflows.metrics import job_metrics
 from sourcesync.workflows.schedules import next_run, validate_schedule
 from sourcesync.workflows.services import Services
 from sourcesync.workflows.sources import validate_source
 from sourcesync.workflows.stalls import stall_message
-from sourcesync.workflows.store_ensure import namespace_for
 
 SNIPPET_CHARS = 240
+log = logging.getLogger("sourcesync.search")
 
 
 def workspace_id(services: Services, workspace: str | None = None) -> str:
@@ -284,12 +284,15 @@ def job_view(services: Services, job_ref: str, workspace: str | None = None) -> 
 
 @dataclass(frozen=True)
 class Hit:
+    """One file in the results, shown by its best chunk."""
+
     title: str | None
     location: str | None
     score: float
     snippet: str
     source: str
     document_id: str
+    lines: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -302,32 +305,53 @@ async def search(
     k: int = 5,
     source_ref: str | None = None,
     workspace: str | None = None,
+    source_type: str | None = None,
+    path_glob: str | None = None,
+    mode: str = "hybrid",
 ) -> list[Hit]:
-    """The ``k`` chunks nearest to ``query`` in the workspace, best first."""
+    """The ``k`` files of the workspace that best answer ``query``, best first.
+
+    Hybrid (vector and keyword) ranking by default; see ``sourcesync.search``.
+    """
+    from sourcesync.search import SearchMode
+    from sourcesync.search.workspace_search import StoreRef, search_workspace
+    from sourcesync.stores import ChunkFilter
+
     ws = await services.in_thread(workspace_id, services, workspace)
     source_id = None
-    names: dict[str, str] = {}
-    with services.transaction() as session:
-        for source in db.list_sources(session, ws):
-            names[source.id] = source.name
+    with services.reading() as session:
+        names = {source.id: source.name for source in db.list_sources(session, ws)}
         if source_ref:
             source_id = db.require_source(session, ws, source_ref).id
-    namespace = namespace_for(ws, services.embedder.model_name)
-    [vector] = await services.embedder.embed([query])
-    try:
-        hits: list[SearchHit] = await services.vectors.query(
-            namespace, ws, vector, k, source_id=source_id
+        stores = [
+            StoreRef(store.namespace, store.embedding_model)
+            for store in reversed(db.list_stores(session, ws))
+        ]
+    results = await search_workspace(
+        services.vectors,
+        services.embedder,
+        ws,
+        query,
+        stores=stores,
+        k=k,
+        mode=SearchMode(mode),
+        where=ChunkFilter(source_id=source_id, source_type=source_type, path_glob=path_glob),
+    )
+    if results.note:
+        log.warning(results.note)
+    hits = []
+    for file in results.files:
+        best = file.best
+        start, end = best.metadata.get("start_line"), best.metadata.get("end_line")
+        hits.append(
+            Hit(
+                title=best.title,
+                location=best.path or best.url,
+                score=round(file.score, 4),
+                snippet=" ".join(best.text.split())[:SNIPPET_CHARS],
+                source=names.get(best.source_id, best.source_id),
+                document_id=file.document_id,
+                lines=f"{start}-{end}" if start is not None and end is not None else None,
+            )
         )
-    except LookupError:
-        return []
-    return [
-        Hit(
-            title=hit.title,
-            location=hit.path or hit.url,
-            score=round(hit.score, 4),
-            snippet=" ".join(hit.text.split())[:SNIPPET_CHARS],
-            source=names.get(hit.source_id, hit.source_id),
-            document_id=hit.document_id,
-        )
-        for hit in hits
-    ]
+    return hits

@@ -35,8 +35,14 @@ class Settings(BaseSettings):
         default=7, ge=1, description="Finished runs and their events are kept this long."
     )
     api_port: int = Field(default=8000, description="Port of `sourcesync serve`.")
-    embedder: Literal["local", "openai"] = Field(
-        default="local", description="local all-MiniLM-L6-v2, or an OpenAI-compatible endpoint."
+    embedder: Literal["local", "local-torch", "openai"] = Field(
+        default="local",
+        description="local: all-MiniLM-L6-v2 on ONNX Runtime (int8); local-torch: the same "
+        "model on sentence-transformers (GPUs); openai: an OpenAI-compatible endpoint.",
+    )
+    model_cache: Path | None = Field(
+        default=None,
+        description="Where the ONNX export of the local model is kept; default: in the venv.",
     )
     embeddings_url: str = Field(
         default="https://api.openai.com/v1", description="Base URL of the embeddings endpoint."

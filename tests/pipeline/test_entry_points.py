@@ -89,6 +89,7 @@ def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "cli-home"
     monkeypatch.setenv("SOURCESYNC_HOME", str(home))
     monkeypatch.setenv("SOURCESYNC_ENGINE_PORT", "1")
+    monkeypatch.setenv("SOURCESYNC_API_PORT", "1")  # no serve: `search` runs in process
     return home
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sourcesync.embeddings import DEFAULT_LOCAL_MODEL_NAME
+from sourcesync.embeddings import OnnxEmbedder
 from sourcesync.settings import Settings
 from sourcesync.stores import LanceDBVectorStore
 from sourcesync.workflows.store_ensure import namespace_for
@@ -86,7 +86,7 @@ def test_a_sync_survives_sigkill_of_serve_with_exact_metrics(
 async def _chunk_ids(home: Path) -> list[str]:
     settings = Settings(home=home)
     store = LanceDBVectorStore(settings.resolved_vector_store)
-    namespace = namespace_for("default", DEFAULT_LOCAL_MODEL_NAME)
+    namespace = namespace_for("default", OnnxEmbedder().model_name)  # serve's default embedder
     probe = [1.0] + [0.0] * 383
     hits = await store.query(namespace, "default", probe, 100_000)
     return [hit.id for hit in hits]

@@ -18,6 +18,7 @@ def make_record(
     vector: Sequence[float] = (1.0, 0.0, 0.0, 0.0),
     text: str | None = None,
     metadata: dict[str, JSONValue] | None = None,
+    keywords: str = "",
 ) -> ChunkRecord:
     return ChunkRecord(
         id=chunk_id(document_id, index),
@@ -31,4 +32,5 @@ def make_record(
         text=text if text is not None else f"chunk {index} of {document_id}",
         vector=list(vector),
         metadata=metadata if metadata is not None else {"index": index},
+        keywords=keywords,
     )

@@ -2,7 +2,14 @@ import math
 
 import pytest
 
-from sourcesync.stores import DimensionMismatchError, JSONValue, LanceDBVectorStore, StoreStats
+from sourcesync.stores import (
+    ChunkFilter,
+    ChunkRecord,
+    DimensionMismatchError,
+    JSONValue,
+    LanceDBVectorStore,
+    StoreStats,
+)
 from tests.stores.records import NAMESPACE, make_record
 
 QUERY = [1.0, 0.0, 0.0, 0.0]
@@ -86,7 +93,7 @@ async def test_query_filters_by_source_id_and_source_type(store: LanceDBVectorSt
     )
 
     async def documents(**filters: str) -> list[str]:
-        hits = await store.query(NAMESPACE, "ws-1", QUERY, k=100, **filters)
+        hits = await store.query(NAMESPACE, "ws-1", QUERY, k=100, where=ChunkFilter(**filters))
         return sorted(hit.document_id for hit in hits)
 
     assert await documents(source_id="src-2") == ["lin"]
@@ -94,6 +101,74 @@ async def test_query_filters_by_source_id_and_source_type(store: LanceDBVectorSt
     assert await documents(source_type="linear", source_id="src-3") == ["lin-2"]
     assert await documents(source_type="github", source_id="src-3") == []
     assert await documents(source_id="it's") == ["quoted"]
+
+
+async def test_query_filters_by_path_glob(store: LanceDBVectorStore) -> None:
+    paths = ["src/app/retry.py", "src/app/sub/deep.py", "docs/guide.md", "README.md", "it's.py"]
+    await store.upsert(
+        NAMESPACE,
+        [ChunkRecord(**{**_fields(make_record(f"d{i}")), "path": p}) for i, p in enumerate(paths)],
+    )
+
+    async def paths_matching(glob: str) -> list[str]:
+        hits = await store.query(NAMESPACE, "ws-1", QUERY, k=100, where=ChunkFilter(path_glob=glob))
+        return sorted(hit.path or "" for hit in hits)
+
+    assert await paths_matching("*.py") == ["it's.py", "src/app/retry.py", "src/app/sub/deep.py"]
+    assert await paths_matching("src/*/*.py") == ["src/app/retry.py"]
+    assert await paths_matching("src/**/*.py") == ["src/app/retry.py", "src/app/sub/deep.py"]
+    assert await paths_matching("*.md") == ["README.md", "docs/guide.md"]
+    assert await paths_matching("docs/**") == ["docs/guide.md"]
+    assert await paths_matching("READ?E.md") == ["README.md"]
+
+
+async def test_keyword_query_ranks_by_bm25_and_filters(store: LanceDBVectorStore) -> None:
+    await store.upsert(
+        NAMESPACE,
+        [
+            make_record("retry", keywords="retry after retryafter error backoff"),
+            make_record("other", keywords="heartbeat drain queue", source_type="linear"),
+            make_record("both", keywords="retry heartbeat"),
+        ],
+    )
+
+    hits = await store.keyword_query(NAMESPACE, "ws-1", "retrying with backoff", k=5)
+    assert [hit.document_id for hit in hits] == ["retry", "both"]
+    assert hits[0].score > hits[1].score > 0
+    filtered = await store.keyword_query(
+        NAMESPACE, "ws-1", "heartbeat", k=5, where=ChunkFilter(source_type="linear")
+    )
+    assert [hit.document_id for hit in filtered] == ["other"]
+    assert await store.keyword_query(NAMESPACE, "ws-2", "heartbeat", k=5) == []
+    assert await store.keyword_query(NAMESPACE, "ws-1", "  ", k=5) == []
+
+
+async def test_the_embedding_cache_keeps_vectors_by_text_hash(store: LanceDBVectorStore) -> None:
+    await store.cache_vectors(NAMESPACE, {"h1": [0.0, 1.0, 0.0, 0.0], "h2": [1.0, 0.0, 0.0, 0.0]})
+    await store.cache_vectors(NAMESPACE, {"h1": [0.0, 0.0, 1.0, 0.0]})  # the first one stays
+
+    assert await store.cached_vectors(NAMESPACE, ["h1", "h3"]) == {
+        "h1": pytest.approx([0.0, 1.0, 0.0, 0.0])
+    }
+    assert await store.cached_vectors(NAMESPACE, []) == {}
+    assert await store.cached_vectors("another-namespace", ["h1"]) == {}
+
+
+async def test_the_embedding_cache_outlives_the_chunks_and_goes_with_the_namespace(
+    store: LanceDBVectorStore,
+) -> None:
+    await store.upsert(NAMESPACE, [make_record("a")])
+    await store.cache_vectors(NAMESPACE, {"h1": [0.0, 1.0, 0.0, 0.0]})
+
+    await store.delete_documents(NAMESPACE, "ws-1", ["a"])
+    assert set(await store.cached_vectors(NAMESPACE, ["h1"])) == {"h1"}
+    await store.drop(NAMESPACE)
+    await store.ensure(NAMESPACE, 4)
+    assert await store.cached_vectors(NAMESPACE, ["h1"]) == {}
+
+
+def _fields(record: ChunkRecord) -> dict[str, object]:
+    return {name: getattr(record, name) for name in ChunkRecord.__slots__}
 
 
 async def test_query_checks_k_and_the_vector_dimension(store: LanceDBVectorStore) -> None:

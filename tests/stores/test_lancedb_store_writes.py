@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import lancedb
+import pyarrow as pa
 import pytest
 
 from sourcesync.stores import (
@@ -12,7 +13,7 @@ from sourcesync.stores import (
     LanceDBVectorStore,
     NamespaceNotFoundError,
 )
-from sourcesync.stores.lance_tables import table_name
+from sourcesync.stores.lance_tables import MISSING_COLUMNS, chunk_schema, table_name
 from tests.stores.records import DIMENSION, NAMESPACE, make_record
 
 
@@ -218,3 +219,30 @@ async def test_drop_deletes_the_table_and_tolerates_a_missing_one(
         await store.stats(NAMESPACE, "ws-1")
     await store.ensure(NAMESPACE, 8)
     assert (await store.stats(NAMESPACE, "ws-1")).chunk_count == 0
+
+
+async def test_a_table_made_before_keywords_gains_them_and_stays_searchable(
+    store_path: Path,
+) -> None:
+    old_schema = pa.schema(
+        [field for field in chunk_schema(DIMENSION) if field.name not in MISSING_COLUMNS]
+    )
+    old = make_record("old", text="the heartbeat of the worker")
+    lancedb.connect(store_path).create_table(
+        NAMESPACE,
+        pa.Table.from_pylist(
+            [
+                {n: getattr(old, n) for n in old_schema.names if n != "metadata"}
+                | {"metadata": "{}"}
+            ],
+            schema=old_schema,
+        ),
+    )
+    store = LanceDBVectorStore(store_path)
+
+    await store.ensure(NAMESPACE, DIMENSION)
+    await store.upsert(NAMESPACE, [make_record("new", keywords="drain queue")])
+
+    [by_text] = await store.keyword_query(NAMESPACE, "ws-1", "heartbeat")
+    [by_keywords] = await store.keyword_query(NAMESPACE, "ws-1", "drain")
+    assert (by_text.document_id, by_keywords.document_id) == ("old", "new")

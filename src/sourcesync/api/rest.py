@@ -86,10 +86,22 @@ def create_rest_router(services: Services, client: inngest.Inngest) -> APIRouter
         q: Annotated[str, Query(min_length=1, max_length=2000)],
         k: Annotated[int, Query(ge=1, le=50)] = 5,
         source: str | None = None,
+        type: Annotated[str | None, Query(max_length=32)] = None,
+        path: Annotated[
+            str | None, Query(max_length=500, description="Path glob: 'src/**/*.py', '*.md'.")
+        ] = None,
+        mode: Literal["hybrid", "vector", "keyword"] = "hybrid",
     ) -> list[dict[str, Any]]:
         try:
             hits = await actions.search(
-                services, q, k=k, source_ref=source, workspace=caller.workspace_id
+                services,
+                q,
+                k=k,
+                source_ref=source,
+                workspace=caller.workspace_id,
+                source_type=type,
+                path_glob=path,
+                mode=mode,
             )
         except db.SourceNotFoundError as exc:
             raise HTTPException(404, str(exc)) from exc

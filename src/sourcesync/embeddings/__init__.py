@@ -1,8 +1,8 @@
 """Embeddings: the `Embedder` protocol, the bundled local model and OpenAI-compatible
 endpoints.
 
-Importing this package is cheap: torch and sentence-transformers load only when a local
-model is first used.
+Importing this package is cheap: ONNX Runtime, torch and sentence-transformers load only
+when a local model is first used.
 """
 
 from sourcesync.embeddings.approximate_tokens import ApproximateTokenizer
@@ -22,6 +22,9 @@ from sourcesync.embeddings.local import (
     default_device,
     default_model_path,
 )
+from sourcesync.embeddings.local_models import local_embedder_for
+from sourcesync.embeddings.onnx_embedder import OnnxEmbedder
+from sourcesync.embeddings.onnx_export import Precision, default_cache_dir, exported_model
 from sourcesync.embeddings.openai_compatible import OpenAICompatibleEmbedder
 
 __all__ = [
@@ -36,8 +39,13 @@ __all__ = [
     "EmbeddingResponseInvalid",
     "EmbeddingServiceUnavailable",
     "LocalEmbedder",
+    "OnnxEmbedder",
     "OpenAICompatibleEmbedder",
+    "Precision",
     "Tokenizer",
+    "default_cache_dir",
     "default_device",
     "default_model_path",
+    "exported_model",
+    "local_embedder_for",
 ]

@@ -9,13 +9,13 @@ import asyncio
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokenizers import Tokenizer as FastTokenizer
 
+from sourcesync.embeddings.encode_queue import EncodeQueue, encode_queued
 from sourcesync.embeddings.errors import EmbeddingConfigError, EmbeddingModelNotFound
 
 if TYPE_CHECKING:
@@ -48,30 +48,6 @@ def default_device() -> str:
 
 
 @dataclass
-class _EncodeQueue:
-    """Requests waiting for the model, so that concurrent callers share one encode.
-
-    While one encode runs, other callers' texts pile up here; the next caller to get the
-    model encodes all of them at once. One large call sorts its texts by length and pads
-    far less than many small ones, which matters when ten batches embed side by side.
-    """
-
-    pending: list[tuple[list[str], Future[list[list[float]]]]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def put(self, texts: list[str]) -> Future[list[list[float]]]:
-        future: Future[list[list[float]]] = Future()
-        with self.lock:
-            self.pending.append((texts, future))
-        return future
-
-    def take_all(self) -> list[tuple[list[str], Future[list[list[float]]]]]:
-        with self.lock:
-            taken, self.pending = self.pending, []
-        return taken
-
-
-@dataclass
 class _LoadedModel:
     """A model with its own copy of its tokenizer and a lock that serializes encoding.
 
@@ -86,7 +62,7 @@ class _LoadedModel:
     dimension: int
     max_tokens: int
     lock: threading.Lock = field(default_factory=threading.Lock)
-    queue: _EncodeQueue = field(default_factory=_EncodeQueue)
+    queue: EncodeQueue = field(default_factory=EncodeQueue)
 
 
 _MODELS: dict[tuple[str, str], _LoadedModel] = {}
@@ -204,32 +180,9 @@ class LocalEmbedder:
         if not texts:
             return []
         loaded = self._loaded()
-        future = loaded.queue.put(list(texts))
-        with loaded.lock:
-            work = loaded.queue.take_all()
-            if work:
-                self._encode_together(loaded, work)
-        return future.result()
-
-    def _encode_together(
-        self, loaded: _LoadedModel, work: list[tuple[list[str], Future[list[list[float]]]]]
-    ) -> None:
-        try:
-            vectors = self._encode(loaded, [text for texts, _ in work for text in texts])
-        except Exception:
-            if len(work) == 1:
-                raise
-            # Isolate the failure: each request gets its own result or its own error.
-            for texts, future in work:
-                try:
-                    future.set_result(self._encode(loaded, texts))
-                except Exception as exc:
-                    future.set_exception(exc)
-            return
-        offset = 0
-        for texts, future in work:
-            future.set_result(vectors[offset : offset + len(texts)])
-            offset += len(texts)
+        return encode_queued(
+            loaded.queue, loaded.lock, lambda batch: self._encode(loaded, batch), list(texts)
+        )
 
     def _encode(self, loaded: _LoadedModel, texts: list[str]) -> list[list[float]]:
         vectors = loaded.model.encode(

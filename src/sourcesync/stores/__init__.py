@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from sourcesync.stores.base import (
+    ChunkFilter,
     ChunkRecord,
     JSONValue,
     SearchHit,
@@ -27,6 +28,7 @@ from sourcesync.stores.errors import (
 from sourcesync.stores.lancedb_store import LanceDBVectorStore
 
 __all__ = [
+    "ChunkFilter",
     "ChunkRecord",
     "DimensionMismatchError",
     "InvalidNamespaceError",

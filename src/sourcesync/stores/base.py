@@ -38,14 +38,29 @@ class ChunkRecord:
     url: str | None = None
     path: str | None = None
     metadata: Mapping[str, JSONValue] = field(default_factory=dict)
+    keywords: str = ""
+    """What the keyword index reads for this chunk (`sourcesync.search.keywords`)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChunkFilter:
+    """Which chunks a query may return, besides the workspace's own.
+
+    `path_glob` matches the whole path: `*` and `?` stay within one folder, `**` crosses
+    folders, and a glob without a `/` matches the file name in any folder (`*.py`).
+    """
+
+    source_id: str | None = None
+    source_type: str | None = None
+    path_glob: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SearchHit:
     """A chunk returned by a query.
 
-    `score` is the cosine similarity of the chunk to the query vector, clamped to [0, 1]:
-    1 means the same direction, higher is better.
+    `score` is higher for better matches: for a vector query, the cosine similarity of the
+    chunk to the query vector clamped to [0, 1]; for a keyword query, its BM25 score.
     """
 
     id: str
@@ -125,10 +140,40 @@ class VectorStore(Protocol):
         vector: Sequence[float],
         k: int = 10,
         *,
-        source_id: str | None = None,
-        source_type: str | None = None,
+        where: ChunkFilter | None = None,
     ) -> list[SearchHit]:
         """Return the `k` chunks of the workspace nearest to `vector`, nearest first."""
+        ...
+
+    async def keyword_query(
+        self,
+        namespace: str,
+        workspace_id: str,
+        terms: str,
+        k: int = 10,
+        *,
+        where: ChunkFilter | None = None,
+    ) -> list[SearchHit]:
+        """Return the `k` chunks whose keywords best match `terms` (BM25), best first.
+
+        `terms` are space-separated, as `sourcesync.search.keywords` writes them. A store
+        without a keyword index of its own pairs with one that has (Pinecone with a
+        full-text index beside it).
+        """
+        ...
+
+    async def cached_vectors(
+        self, namespace: str, hashes: Collection[str]
+    ) -> dict[str, list[float]]:
+        """Vectors the namespace's embedding cache holds, by the hash of the text embedded.
+
+        The cache outlives the chunks: a file moved or deleted and restored finds its
+        vectors there. Callers choose the hash (`sourcesync.search.indexing.text_hash`).
+        """
+        ...
+
+    async def cache_vectors(self, namespace: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        """Keep `vectors` (by text hash) in the namespace's embedding cache."""
         ...
 
     async def stats(self, namespace: str, workspace_id: str) -> StoreStats:

@@ -1,18 +1,29 @@
-"""How chunks are laid out in LanceDB: table names, the Arrow schema, row conversions."""
+"""How chunks are laid out in LanceDB: table names, the Arrow schema, row conversions.
+
+pyarrow is imported where it is used: listing jobs needs none of this.
+"""
 
 import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from sourcesync.stores.base import ChunkRecord, JSONValue, SearchHit
-from sourcesync.stores.errors import InvalidNamespaceError, InvalidRecordError
+from sourcesync.stores.errors import (
+    DimensionMismatchError,
+    InvalidNamespaceError,
+    InvalidRecordError,
+)
 
 VECTOR_COLUMN = "vector"
+KEYWORDS_COLUMN = "keywords"
+TEXT_HASH_COLUMN = "text_hash"
 DISTANCE_COLUMN = "_distance"
+SCORE_COLUMN = "_score"
 MERGE_KEY = ("workspace_id", "id")
 """Chunks are keyed per workspace: the same document synced by two workspaces is two rows."""
 
@@ -52,8 +63,10 @@ def table_name(namespace: str) -> str:
     return f"{readable}-{digest}" if readable else f"ns-{digest}"
 
 
-def chunk_schema(dimension: int) -> pa.Schema:
+def chunk_schema(dimension: int) -> "pa.Schema":
     """The Arrow schema of a table holding vectors of `dimension`."""
+    import pyarrow as pa
+
     return pa.schema(
         [
             pa.field("id", pa.string(), nullable=False),
@@ -66,19 +79,39 @@ def chunk_schema(dimension: int) -> pa.Schema:
             pa.field("path", pa.string()),
             pa.field("text", pa.string(), nullable=False),
             pa.field("metadata", pa.string(), nullable=False),
+            pa.field(KEYWORDS_COLUMN, pa.string(), nullable=False),
             pa.field(VECTOR_COLUMN, pa.list_(pa.float32(), dimension), nullable=False),
         ]
     )
 
 
-def vector_dimension(schema: pa.Schema) -> int:
+def cache_schema(dimension: int) -> "pa.Schema":
+    """The Arrow schema of a namespace's embedding cache: vectors by text hash."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field(TEXT_HASH_COLUMN, pa.string(), nullable=False),
+            pa.field(VECTOR_COLUMN, pa.list_(pa.float32(), dimension), nullable=False),
+        ]
+    )
+
+
+def cache_table_name(namespace: str) -> str:
+    """The embedding cache's table, beside the namespace's chunks (`.` is in no namespace table)."""
+    return f"{table_name(namespace)}.text-vectors"
+
+
+def vector_dimension(schema: "pa.Schema") -> int:
     """The dimension of the vector column of an existing table."""
     vector_type = schema.field(VECTOR_COLUMN).type
     return int(vector_type.list_size)
 
 
-def records_to_arrow(records: Sequence[ChunkRecord], dimension: int) -> pa.Table:
+def records_to_arrow(records: Sequence[ChunkRecord], dimension: int) -> "pa.Table":
     """Convert records to an Arrow table; callers check ids and dimensions first."""
+    import pyarrow as pa
+
     rows = [
         {
             "id": record.id,
@@ -91,6 +124,7 @@ def records_to_arrow(records: Sequence[ChunkRecord], dimension: int) -> pa.Table
             "path": record.path,
             "text": record.text,
             "metadata": _metadata_json(record),
+            KEYWORDS_COLUMN: record.keywords,
             VECTOR_COLUMN: record.vector,
         }
         for record in records
@@ -98,10 +132,20 @@ def records_to_arrow(records: Sequence[ChunkRecord], dimension: int) -> pa.Table
     return pa.Table.from_pylist(rows, schema=chunk_schema(dimension))
 
 
+MISSING_COLUMNS = {KEYWORDS_COLUMN: "text"}
+"""Columns that tables made before them lack, with the SQL that fills them in.
+
+Until a document is re-synced, the keyword index of such a table reads its chunk's text.
+"""
+
+
 def hit_from_row(row: Mapping[str, Any]) -> SearchHit:
-    """Build a search hit from a result row that has `HIT_COLUMNS` and the cosine distance."""
-    # Cosine distance is 1 - cosine similarity; float rounding can push it a hair outside.
-    similarity = 1.0 - float(row[DISTANCE_COLUMN])
+    """Build a search hit from a result row with `HIT_COLUMNS` and a distance or a score."""
+    if SCORE_COLUMN in row:
+        score = float(row[SCORE_COLUMN])
+    else:
+        # Cosine distance is 1 - cosine similarity; float rounding can push it a hair outside.
+        score = min(1.0, max(0.0, 1.0 - float(row[DISTANCE_COLUMN])))
     metadata: dict[str, JSONValue] = json.loads(row["metadata"])
     return SearchHit(
         id=row["id"],
@@ -112,7 +156,7 @@ def hit_from_row(row: Mapping[str, Any]) -> SearchHit:
         url=row["url"],
         path=row["path"],
         text=row["text"],
-        score=min(1.0, max(0.0, similarity)),
+        score=score,
         metadata=metadata,
     )
 
@@ -124,3 +168,36 @@ def _metadata_json(record: ChunkRecord) -> str:
         raise InvalidRecordError(
             f"metadata of chunk {record.id!r} is not JSON-serializable: {error}"
         ) from error
+
+
+def check_records(namespace: str, records: Sequence[ChunkRecord], dimension: int) -> None:
+    """Refuse vectors of another dimension, and a chunk twice in one write."""
+    keys: set[tuple[str, str]] = set()
+    for record in records:
+        if len(record.vector) != dimension:
+            raise DimensionMismatchError(
+                namespace, dimension, len(record.vector), what=f"the vector of chunk {record.id!r}"
+            )
+        key = (record.workspace_id, record.id)
+        if key in keys:
+            raise InvalidRecordError(
+                f"chunk {record.id!r} of workspace {record.workspace_id!r} appears twice in one "
+                "write; send each chunk once"
+            )
+        keys.add(key)
+
+
+def table_indexes() -> dict[str, Any]:
+    """The index every table has on each column, by column.
+
+    Scalar indexes on what every write and most reads filter on (Bitmap suits the few
+    distinct workspaces), and BM25 on the keywords, which `sourcesync.search.keywords` has
+    already split and lower-cased (the index still stems them and drops stop words).
+    """
+    from lancedb.index import FTS, Bitmap, BTree
+
+    return {
+        "document_id": BTree(),
+        "workspace_id": Bitmap(),
+        KEYWORDS_COLUMN: FTS(with_position=False, base_tokenizer="whitespace"),
+    }

@@ -1,4 +1,9 @@
-"""`VectorStore` on LanceDB: a directory of tables, one per namespace."""
+"""`VectorStore` on LanceDB: a directory of tables, one per namespace.
+
+Each table also holds a full-text (BM25) index over the chunks' keywords, so one store
+answers vector and keyword queries. lancedb is imported when a table is first opened:
+a command that reads no vectors never pays for it.
+"""
 
 import asyncio
 import contextlib
@@ -7,16 +12,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import lancedb
-import pyarrow.compute as pc
-from lancedb.index import Bitmap, BTree
-from lancedb.query import LanceVectorQueryBuilder
-from lancedb.table import Table
-
-from sourcesync.stores import lance_filters as where
-from sourcesync.stores.base import ChunkRecord, SearchHit, StoreStats
+from sourcesync.stores import lance_filters as sql
+from sourcesync.stores.base import ChunkFilter, ChunkRecord, SearchHit, StoreStats
 from sourcesync.stores.errors import (
     DimensionMismatchError,
     InvalidRecordError,
@@ -25,23 +24,32 @@ from sourcesync.stores.errors import (
 from sourcesync.stores.lance_tables import (
     DISTANCE_COLUMN,
     HIT_COLUMNS,
+    KEYWORDS_COLUMN,
     MERGE_KEY,
+    MISSING_COLUMNS,
+    SCORE_COLUMN,
     VECTOR_COLUMN,
+    check_records,
     chunk_schema,
     hit_from_row,
     records_to_arrow,
+    table_indexes,
     table_name,
     vector_dimension,
 )
+from sourcesync.stores.lance_vector_cache import LanceVectorCache
+
+if TYPE_CHECKING:
+    from lancedb.db import DBConnection
+    from lancedb.query import LanceVectorQueryBuilder
+    from lancedb.table import Table
 
 _IN_FILTER_BATCH = 500
-_SCALAR_INDEXES = (("document_id", BTree), ("workspace_id", Bitmap))
-"""Columns every write and most reads filter on; Bitmap suits the few distinct workspaces."""
 
 
 @dataclass(slots=True)
 class _OpenTable:
-    table: Table
+    table: "Table"
     dimension: int
     writes_since_optimize: int = 0
 
@@ -78,7 +86,9 @@ class LanceDBVectorStore:
             raise ValueError(f"optimize_every_writes must be >= 1, got {optimize_every_writes}")
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._db = lancedb.connect(self.path, read_consistency_interval=read_consistency_interval)
+        self._read_consistency_interval = read_consistency_interval
+        self._connection: DBConnection | None = None
+        self._cache = LanceVectorCache(lambda: self._db)
         self._optimize_every_writes = optimize_every_writes
         self._keep_versions_for = keep_versions_for
         self._tables: dict[str, _OpenTable] = {}
@@ -87,6 +97,16 @@ class LanceDBVectorStore:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
+
+    @property
+    def _db(self) -> "DBConnection":
+        if self._connection is None:
+            import lancedb
+
+            self._connection = lancedb.connect(
+                self.path, read_consistency_interval=self._read_consistency_interval
+            )
+        return self._connection
 
     async def ensure(self, namespace: str, dimension: int) -> None:
         """Create the namespace's table and its scalar indexes, if missing."""
@@ -131,9 +151,9 @@ class LanceDBVectorStore:
                         f"workspace {record.workspace_id!r}, not to document {document_id!r} "
                         f"of workspace {workspace_id!r}"
                     )
-        documents_filter = where.all_of(
-            where.equals("workspace_id", workspace_id),
-            where.is_in("document_id", sorted(chunks_by_document)),
+        documents_filter = sql.all_of(
+            sql.equals("workspace_id", workspace_id),
+            sql.is_in("document_id", sorted(chunks_by_document)),
         )
         if records:
             await asyncio.to_thread(self._merge_blocking, namespace, records, documents_filter)
@@ -144,10 +164,10 @@ class LanceDBVectorStore:
         self, namespace: str, workspace_id: str, document_ids: Collection[str]
     ) -> int:
         """Delete every chunk of the documents; return how many chunks were deleted."""
-        workspace_filter = where.equals("workspace_id", workspace_id)
+        workspace_filter = sql.equals("workspace_id", workspace_id)
         filters = [
-            where.all_of(workspace_filter, where.is_in("document_id", batch))
-            for batch in where.batched(sorted(set(document_ids)), _IN_FILTER_BATCH)
+            sql.all_of(workspace_filter, sql.is_in("document_id", batch))
+            for batch in sql.batched(sorted(set(document_ids)), _IN_FILTER_BATCH)
         ]
         if not filters:
             return 0
@@ -160,25 +180,50 @@ class LanceDBVectorStore:
         vector: Sequence[float],
         k: int = 10,
         *,
-        source_id: str | None = None,
-        source_type: str | None = None,
+        where: ChunkFilter | None = None,
     ) -> list[SearchHit]:
         """Return the `k` chunks of the workspace nearest to `vector` by cosine distance."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        query_filter = where.all_of(
-            where.equals("workspace_id", workspace_id),
-            None if source_id is None else where.equals("source_id", source_id),
-            None if source_type is None else where.equals("source_type", source_type),
-        )
         return await asyncio.to_thread(
-            self._query_blocking, namespace, list(vector), k, query_filter
+            self._query_blocking, namespace, list(vector), k, sql.chunk_filter(workspace_id, where)
         )
+
+    async def keyword_query(
+        self,
+        namespace: str,
+        workspace_id: str,
+        terms: str,
+        k: int = 10,
+        *,
+        where: ChunkFilter | None = None,
+    ) -> list[SearchHit]:
+        """Return the `k` chunks whose keywords match `terms` best by BM25."""
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        if not terms.strip():
+            return []
+        return await asyncio.to_thread(
+            self._keyword_query_blocking, namespace, terms, k, sql.chunk_filter(workspace_id, where)
+        )
+
+    async def cached_vectors(
+        self, namespace: str, hashes: Collection[str]
+    ) -> dict[str, list[float]]:
+        """Vectors the namespace's embedding cache holds for these text hashes."""
+        if not hashes:
+            return {}
+        return await asyncio.to_thread(self._cache.get, namespace, hashes)
+
+    async def cache_vectors(self, namespace: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        """Keep `vectors` (by text hash) in the namespace's embedding cache."""
+        if vectors:
+            await asyncio.to_thread(self._cache.put, namespace, vectors)
 
     async def stats(self, namespace: str, workspace_id: str) -> StoreStats:
         """Count the workspace's chunks and documents, in total and per source."""
         return await asyncio.to_thread(
-            self._stats_blocking, namespace, where.equals("workspace_id", workspace_id)
+            self._stats_blocking, namespace, sql.equals("workspace_id", workspace_id)
         )
 
     async def optimize(self, namespace: str) -> None:
@@ -216,10 +261,18 @@ class LanceDBVectorStore:
                 raise DimensionMismatchError(
                     namespace, opened.dimension, dimension, what="the requested dimension"
                 )
+            missing = {
+                column: fill
+                for column, fill in MISSING_COLUMNS.items()
+                if column not in opened.table.schema.names
+            }
+            if missing:  # a table made before these columns existed
+                opened.table.add_columns(missing)
             indexed = {tuple(index.columns) for index in opened.table.list_indices()}
-            for column, index_config in _SCALAR_INDEXES:
+            for column, index_config in table_indexes().items():
                 if (column,) not in indexed:
-                    opened.table.create_index(column, config=index_config())
+                    opened.table.create_index(column, config=index_config)
+        self._cache.ensure(namespace, dimension)
 
     def _create(self, name: str, dimension: int) -> _OpenTable:
         try:
@@ -235,12 +288,12 @@ class LanceDBVectorStore:
         self, namespace: str, records: Sequence[ChunkRecord], delete_unmatched: str | None
     ) -> None:
         opened = self._open(namespace)
-        _check_records(namespace, records, opened.dimension)
+        check_records(namespace, records, opened.dimension)
         data = records_to_arrow(records, opened.dimension)
         if delete_unmatched is None:
-            existing = where.all_of(
-                where.is_in("workspace_id", sorted({r.workspace_id for r in records})),
-                where.is_in("document_id", sorted({r.document_id for r in records})),
+            existing = sql.all_of(
+                sql.is_in("workspace_id", sorted({r.workspace_id for r in records})),
+                sql.is_in("document_id", sorted({r.document_id for r in records})),
             )
             with self._write_lock(table_name(namespace)):
                 # None of these documents has chunks yet (the usual first sync): a plain
@@ -285,7 +338,7 @@ class LanceDBVectorStore:
         search = opened.table.search(vector, vector_column_name=VECTOR_COLUMN, query_type="vector")
         # `Table.search` is typed for every query type; query_type="vector" makes this one.
         rows = (
-            cast(LanceVectorQueryBuilder, search)
+            cast("LanceVectorQueryBuilder", search)
             .distance_type("cosine")
             .where(query_filter, prefilter=True)
             .select([*HIT_COLUMNS, DISTANCE_COLUMN])
@@ -294,7 +347,22 @@ class LanceDBVectorStore:
         )
         return [hit_from_row(row) for row in rows]
 
+    def _keyword_query_blocking(
+        self, namespace: str, terms: str, k: int, query_filter: str
+    ) -> list[SearchHit]:
+        opened = self._open(namespace)
+        rows = (
+            opened.table.search(terms, query_type="fts", fts_columns=KEYWORDS_COLUMN)
+            .where(query_filter, prefilter=True)
+            .select([*HIT_COLUMNS, SCORE_COLUMN])
+            .limit(k)
+            .to_list()
+        )
+        return [hit_from_row(row) for row in rows]
+
     def _stats_blocking(self, namespace: str, workspace_filter: str) -> StoreStats:
+        import pyarrow.compute as pc
+
         opened = self._open(namespace)
         rows = (
             opened.table.search()
@@ -322,6 +390,7 @@ class LanceDBVectorStore:
         opened = self._open(namespace)
         with self._write_lock(table_name(namespace)):
             self._compact(opened)
+        self._cache.optimize(namespace)
 
     def _drop_blocking(self, namespace: str) -> None:
         name = table_name(namespace)
@@ -329,6 +398,7 @@ class LanceDBVectorStore:
             with contextlib.suppress(ValueError):  # LanceDB's error for a missing table
                 self._db.drop_table(name)
             self._tables.pop(name, None)
+        self._cache.drop(namespace)
 
     def _count_write(self, opened: _OpenTable) -> None:
         """Count a write to `opened`, compacting it every `optimize_every_writes` writes.
@@ -343,19 +413,3 @@ class LanceDBVectorStore:
     def _compact(self, opened: _OpenTable) -> None:
         opened.table.optimize(cleanup_older_than=self._keep_versions_for)
         opened.writes_since_optimize = 0
-
-
-def _check_records(namespace: str, records: Sequence[ChunkRecord], dimension: int) -> None:
-    keys: set[tuple[str, str]] = set()
-    for record in records:
-        if len(record.vector) != dimension:
-            raise DimensionMismatchError(
-                namespace, dimension, len(record.vector), what=f"the vector of chunk {record.id!r}"
-            )
-        key = (record.workspace_id, record.id)
-        if key in keys:
-            raise InvalidRecordError(
-                f"chunk {record.id!r} of workspace {record.workspace_id!r} appears twice in one "
-                "write; send each chunk once"
-            )
-        keys.add(key)

@@ -1,4 +1,10 @@
-"""Chunk, embed and store documents: the expensive part, batched for the embedder."""
+"""Chunk, embed and store documents: the expensive part, batched for the embedder.
+
+Each chunk is embedded under a contextual header (its document's path and title) and
+indexed with code-aware keywords (`sourcesync.search.indexing`). A chunk text whose vector
+the namespace already holds (the same file moved, or the same text in another source) is
+not embedded again: the store keeps an embedding cache by the hash of the chunk's text.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,12 @@ from dataclasses import dataclass
 
 from sourcesync import db
 from sourcesync.documents import Chunk, chunk_text, strategy_for_path
+from sourcesync.search.indexing import (
+    HEADER_TOKENS,
+    IndexedText,
+    contextual_header,
+    indexed_text,
+)
 from sourcesync.stores import ChunkRecord
 
 from .services import Services
@@ -26,6 +38,7 @@ class _Prepared:
     document: db.Document
     source_type: str
     chunks: list[Chunk]
+    indexed: list[IndexedText]
 
 
 def _prepare(
@@ -49,18 +62,22 @@ def _prepare(
         if text is None:
             failures.append((document.id, "its content is missing from the content store"))
             continue
+        header = contextual_header(title=document.title, path=document.path, tokenizer=embedder)
         try:
             chunks = chunk_text(
                 text,
                 document_id=document.id,
                 counter=embedder,
-                max_tokens=embedder.max_tokens,
+                # The header is embedded with every chunk, so it takes its share of the window.
+                max_tokens=embedder.max_tokens - HEADER_TOKENS,
                 strategy=strategy_for_path(document.path),
             )
         except Exception as exc:
             failures.append((document.id, f"chunking failed: {exc}"))
             continue
-        ready.append(_Prepared(document, source_types.get(document.source_id, "git"), chunks))
+        indexed = [indexed_text(header, chunk.heading_path, chunk.text) for chunk in chunks]
+        source_type = source_types.get(document.source_id, "git")
+        ready.append(_Prepared(document, source_type, chunks, indexed))
     if failures:
         with services.transaction() as session:
             for doc_id, message in failures:
@@ -87,14 +104,14 @@ async def embed_documents(
     await services.in_thread(_check_job_active, services, job_id)
     ready, failed = await services.in_thread(_prepare, services, job_id, workspace_id, document_ids)
     result = EmbedResult(failed=failed)
-    vectors_by_document = await _embed_all(services, job_id, workspace_id, ready, result)
+    vectors_by_document = await _embed_all(services, job_id, workspace_id, namespace, ready, result)
     embedded = [item for item in ready if item.document.id in vectors_by_document]
     await services.in_thread(_check_job_active, services, job_id)
     records = {
         item.document.id: [
-            _record(item, chunk, vector)
-            for chunk, vector in zip(
-                item.chunks, vectors_by_document[item.document.id], strict=True
+            _record(item, chunk, indexed, vector)
+            for chunk, indexed, vector in zip(
+                item.chunks, item.indexed, vectors_by_document[item.document.id], strict=True
             )
         ]
         for item in embedded
@@ -144,27 +161,46 @@ async def _embed_all(
     services: Services,
     job_id: str,
     workspace_id: str,
+    namespace: str,
     ready: list[_Prepared],
     result: EmbedResult,
 ) -> dict[str, list[list[float]]]:
-    texts = [chunk.text for item in ready for chunk in item.chunks]
-    if texts:
+    """Vectors of every chunk by document; texts the namespace already holds are reused."""
+    texts = {indexed.hash: indexed.embedded for item in ready for indexed in item.indexed}
+    # Same text in two documents of this batch: embedded once, under the first one's header.
+    known = await services.vectors.cached_vectors(namespace, texts)
+    missing = {text_hash: text for text_hash, text in texts.items() if text_hash not in known}
+    if known:
+        log.info("reusing %d stored vectors of unchanged chunk texts", len(known))
+    if missing:
         try:
-            vectors = await services.embedder.embed(texts)
+            fresh = await services.embedder.embed(list(missing.values()))
         except Exception as exc:
             log.warning("embedding a batch failed; embedding document by document", exc_info=exc)
-        else:
-            by_document: dict[str, list[list[float]]] = {}
-            offset = 0
-            for item in ready:
-                by_document[item.document.id] = vectors[offset : offset + len(item.chunks)]
-                offset += len(item.chunks)
-            return by_document
-    by_document = {}
+            return await _embed_one_by_one(
+                services, job_id, workspace_id, namespace, ready, known, result
+            )
+        embedded = dict(zip(missing, fresh, strict=True))
+        await services.vectors.cache_vectors(namespace, embedded)
+        known |= embedded
+    return {item.document.id: [known[indexed.hash] for indexed in item.indexed] for item in ready}
+
+
+async def _embed_one_by_one(
+    services: Services,
+    job_id: str,
+    workspace_id: str,
+    namespace: str,
+    ready: list[_Prepared],
+    known: dict[str, list[float]],
+    result: EmbedResult,
+) -> dict[str, list[list[float]]]:
+    """Embed each document alone, to find the one the batch failed on and keep the others."""
+    by_document: dict[str, list[list[float]]] = {}
     for item in ready:
+        missing = {i.hash: i.embedded for i in item.indexed if i.hash not in known}
         try:
-            own = [c.text for c in item.chunks]
-            by_document[item.document.id] = await services.embedder.embed(own) if own else []
+            fresh = await services.embedder.embed(list(missing.values())) if missing else []
         except Exception as exc:
             result.failed += 1
             await services.in_thread(
@@ -176,10 +212,17 @@ async def _embed_all(
                 db.FailureStage.EMBED,
                 str(exc),
             )
+            continue
+        embedded = dict(zip(missing, fresh, strict=True))
+        await services.vectors.cache_vectors(namespace, embedded)
+        own = known | embedded
+        by_document[item.document.id] = [own[indexed.hash] for indexed in item.indexed]
     return by_document
 
 
-def _record(item: _Prepared, chunk: Chunk, vector: list[float]) -> ChunkRecord:
+def _record(
+    item: _Prepared, chunk: Chunk, indexed: IndexedText, vector: list[float]
+) -> ChunkRecord:
     document = item.document
     return ChunkRecord(
         id=chunk.id,
@@ -192,6 +235,7 @@ def _record(item: _Prepared, chunk: Chunk, vector: list[float]) -> ChunkRecord:
         path=document.path,
         text=chunk.text,
         vector=vector,
+        keywords=indexed.keywords,
         metadata={
             "heading_path": list(chunk.heading_path),
             "start_line": chunk.start_line,

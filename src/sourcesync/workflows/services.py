@@ -15,7 +15,12 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from sourcesync.db import create_db_engine, create_session_factory, upgrade_to_head
-from sourcesync.embeddings import Embedder, LocalEmbedder, OpenAICompatibleEmbedder
+from sourcesync.embeddings import (
+    Embedder,
+    LocalEmbedder,
+    OnnxEmbedder,
+    OpenAICompatibleEmbedder,
+)
 from sourcesync.settings import Settings
 from sourcesync.stores import LanceDBVectorStore, VectorStore
 
@@ -70,4 +75,6 @@ def create_embedder(settings: Settings) -> Embedder:
             dimension=settings.embeddings_dimension,
             api_key_env=settings.embeddings_api_key_env,
         )
-    return LocalEmbedder()
+    if settings.embedder == "local-torch":
+        return LocalEmbedder()
+    return OnnxEmbedder(cache_dir=settings.model_cache)

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import contextlib
-import re
+import logging
 from typing import Any
 
 import inngest
+from sqlalchemy import update
 
 from sourcesync import db
+from sourcesync.db.models import Document
 from sourcesync.events import StoreEnsure, StoreEnsured
+from sourcesync.stores.namespaces import namespace_for
 
 from .services import Services
 from .validation import parse_event
 
+__all__ = ["create", "namespace_for"]
 
-def namespace_for(workspace_id: str, model_name: str) -> str:
-    """One namespace per workspace and embedding model: vectors of two models never mix."""
-    model = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")
-    return f"{workspace_id}-{model}"
+log = logging.getLogger("sourcesync.workflows")
+
+
+def _forget_embeddings(services: Services, workspace_id: str) -> None:
+    """Make every document of the workspace due for embedding again (a new model's store).
+
+    Until it is re-embedded, searches use the store of the previous model
+    (`sourcesync.search.workspace_search`).
+    """
+    with services.transaction() as session:
+        session.execute(
+            update(Document).where(Document.workspace_id == workspace_id).values(embedded_hash=None)
+        )
 
 
 RETIRED_IDS_PER_DELETE = 500
@@ -62,16 +75,17 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
             embedder = services.embedder
             namespace = namespace_for(request.workspace_id, embedder.model_name)
 
-            def known_dimension() -> int | None:
+            def workspace_stores() -> dict[str, tuple[str, int]]:
                 with services.reading() as session:
-                    for store in db.list_stores(session, request.workspace_id):
-                        if store.namespace == namespace:
-                            return store.dimension
-                return None
+                    return {
+                        store.namespace: (store.embedding_model, store.dimension)
+                        for store in db.list_stores(session, request.workspace_id)
+                    }
 
+            stores = await services.in_thread(workspace_stores)
             # A store made before already says its dimension: asking the model would load it
             # (seconds on a CPU) even for a sync that ends up embedding nothing.
-            known = await services.in_thread(known_dimension)
+            known = stores[namespace][1] if namespace in stores else None
             dimension: int = (
                 known if known is not None else await services.in_thread(lambda: embedder.dimension)
             )
@@ -88,6 +102,12 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                     )
 
             await services.in_thread(record)
+            if known is None and stores:
+                await services.in_thread(_forget_embeddings, services, request.workspace_id)
+                log.warning(
+                    "a new embedding model: the next full sync of each source re-embeds it",
+                    extra={"model": embedder.model_name, "previous": sorted(stores)},
+                )
             await services.vectors.ensure(namespace, dimension)
             await _purge_retired_vectors(services, request.workspace_id)
             ensured = StoreEnsured(

