@@ -45,9 +45,7 @@ async def test_moved_and_copied_texts_are_not_embedded_again(
     repo.write("docs/guide.md", GUIDE)
     repo.write("src/queue.py", CODE)
     repo.commit("initial")
-    actions.add_git_source(
-        harness.services, repo.path, name="widgets", branch=None, include=[], exclude=[]
-    )
+    actions.add_source(harness.services, "git", {"path": str(repo.path)}, name="widgets")
     await harness.sync("widgets")
     assert len(embedder.texts) == 2
 
@@ -71,9 +69,7 @@ async def test_chunks_are_embedded_under_their_path_and_indexed_by_keywords(
     harness, embedder = counted
     repo.write("src/worker_pool.py", CODE)
     repo.commit("initial")
-    actions.add_git_source(
-        harness.services, repo.path, name="widgets", branch=None, include=[], exclude=[]
-    )
+    actions.add_source(harness.services, "git", {"path": str(repo.path)}, name="widgets")
     await harness.sync("widgets")
 
     assert embedder.texts == [f"src/worker_pool.py\n\n{CODE.rstrip()}"]
@@ -96,9 +92,7 @@ async def test_a_new_model_re_embeds_on_the_next_full_sync_and_search_waits_for_
     repo.write("docs/guide.md", GUIDE)
     repo.write("src/queue.py", CODE)
     repo.commit("initial")
-    actions.add_git_source(
-        harness.services, repo.path, name="widgets", branch=None, include=[], exclude=[]
-    )
+    actions.add_source(harness.services, "git", {"path": str(repo.path)}, name="widgets")
     await harness.sync("widgets")
     renamed = RenamedModel(harness.services.embedder)
     harness.services.embedder = renamed

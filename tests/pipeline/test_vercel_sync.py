@@ -163,7 +163,9 @@ async def test_searches_find_the_failed_build_and_the_variable_for_a_target(
     assert "NEXT_PUBLIC_API_URL: preview, development" in _content(harness, first_project)
 
     hits = await actions.search(harness.services, "which commit broke the checkout build", k=5)
-    assert any("built from" in h.snippet.lower() or "acme/checkout@" in h.snippet for h in hits)
+    assert any("acme/checkout@" in _content(harness, harness.name(h.document_id)) for h in hits), (
+        "a deployment with the commit it was built from"
+    )
 
     assert_stats_match(harness, vercel, data)
 

@@ -24,11 +24,18 @@ HIT = {
 }
 
 
+TOKEN = "ssk_cli-search-test"
+
+
 class FakeServe(BaseHTTPRequestHandler):
     queries: list[dict[str, list[str]]] = []
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self.send_response(401)
+            self.end_headers()
+            return
         FakeServe.queries.append(parse_qs(url.query))
         unknown = url.path == "/api/search" and "nope" in url.query
         body = json.dumps({"detail": "no source named 'nope'"} if unknown else [HIT]).encode()
@@ -50,6 +57,7 @@ def serve_port(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Iterator[in
     port = server.server_address[1]
     monkeypatch.setenv("SOURCESYNC_API_PORT", str(port))
     monkeypatch.setenv("SOURCESYNC_HOME", str(tmp_path))
+    (tmp_path / "api-token").write_text(TOKEN + "\n")  # type: ignore[operator]
     FakeServe.queries.clear()
     yield port
     server.shutdown()
