@@ -6,10 +6,11 @@ import contextlib
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sourcesync import db
+from sourcesync.code_links import related_links
 from sourcesync.connectors.registry import get_spec
 from sourcesync.db.column_types import utcnow
 from sourcesync.events import SourceConnected, SyncCancel, SyncRequested
@@ -293,6 +294,8 @@ class Hit:
     source: str
     document_id: str
     lines: str | None = None
+    related: list[dict[str, Any]] = field(default_factory=list)
+    """Documents of other sources about the same code (``code_links``)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -354,4 +357,9 @@ async def search(
                 lines=f"{start}-{end}" if start is not None and end is not None else None,
             )
         )
-    return hits
+    if not hits:
+        return hits
+    links = await services.in_thread(
+        related_links, services, ws, [hit.document_id for hit in hits], names
+    )
+    return [replace(hit, related=links.get(hit.document_id, [])) for hit in hits]

@@ -288,6 +288,11 @@ def search(
         if where or lines:
             console.print(f"   [cyan]{' · '.join(p for p in (where, lines) if p)}[/cyan]")
         console.print(f"   {hit['snippet']}")
+        for link in hit.get("related", []):
+            console.print(
+                f"   [dim]↳ {link['relation']} {link['title']} ({link['source']})[/dim]",
+                highlight=False,
+            )
 
 
 def _search_served(settings: Any, params: dict[str, Any]) -> list[dict[str, Any]] | None:

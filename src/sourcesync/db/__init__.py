@@ -22,6 +22,7 @@ from sourcesync.db.documents import (
     mark_documents_deleted,
     mark_documents_processed,
     put_document_content,
+    related_by_code,
     upsert_documents,
 )
 from sourcesync.db.errors import (
@@ -192,6 +193,7 @@ __all__ = [
     "record_batch_outcome",
     "record_document_failure",
     "register_batches",
+    "related_by_code",
     "remove_source",
     "require_job",
     "require_job_active",

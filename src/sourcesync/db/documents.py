@@ -290,3 +290,31 @@ def _chunked(items: Iterable[_T]) -> Iterator[list[_T]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def related_by_code(
+    session: Session,
+    workspace_id: str,
+    *,
+    key: str,
+    repository: str,
+    role: str,
+    commit: str | None = None,
+    other_than_source: str | None = None,
+    limit: int = 3,
+) -> list[Document]:
+    """Documents of the workspace whose code reference (metadata ``key``, see
+    ``documents.code_refs``) names ``repository`` in ``role`` (and ``commit``, when
+    given), newest first."""
+    ref = Document.meta[key]
+    query = select(Document).where(
+        Document.workspace_id == workspace_id,
+        Document.status != DocumentStatus.DELETED,
+        ref["repository"].as_string() == repository,
+        ref["role"].as_string() == role,
+    )
+    if commit is not None:
+        query = query.where(ref["commit"].as_string() == commit)
+    if other_than_source is not None:
+        query = query.where(Document.source_id != other_than_source)
+    return list(session.scalars(query.order_by(Document.updated_at.desc()).limit(limit)))

@@ -9,6 +9,7 @@ from sourcesync.documents.chunking import (
     chunk_text,
     strategy_for_path,
 )
+from sourcesync.documents.code_refs import CODE_REF_KEY, CodeRole, code_ref
 from sourcesync.documents.detection import (
     DEFAULT_MAX_BYTES,
     ContentKind,
@@ -21,10 +22,12 @@ from sourcesync.documents.ids import chunk_id, path_part, readable_id, scoped_do
 from sourcesync.documents.model import Chunk, Document
 
 __all__ = [
+    "CODE_REF_KEY",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_OVERLAP_TOKENS",
     "Chunk",
     "ChunkStrategy",
+    "CodeRole",
     "ContentKind",
     "DetectedContent",
     "Document",
@@ -32,6 +35,7 @@ __all__ = [
     "chunk_document",
     "chunk_id",
     "chunk_text",
+    "code_ref",
     "content_hash",
     "detect_content",
     "language_for_path",

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from sourcesync.documents import Document, language_for_path, path_part, readable_id
+from sourcesync.documents import (
+    CODE_REF_KEY,
+    CodeRole,
+    Document,
+    code_ref,
+    language_for_path,
+    path_part,
+    readable_id,
+)
 
 from ..file_source import FileRef
 from .settings import DEFAULT_WEB_URL
@@ -45,5 +53,6 @@ def github_document(
             "blob_sha": ref.blob,
             "language": language_for_path(ref.path),
             "size": ref.size,
+            CODE_REF_KEY: code_ref(f"{owner}/{repo}", commit, CodeRole.FILES),
         },
     )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from pydantic import JsonValue
 
-from sourcesync.documents import Document
+from sourcesync.documents import CODE_REF_KEY, CodeRole, Document, code_ref
 
 from .ids import vercel_build_log_id, vercel_deployment_id, vercel_project_id
 from .models import Deployment, EnvVar, GitCommit, Project
@@ -77,6 +77,7 @@ def deployment_document(
         "build_ms": deployment.build_ms,
         "git": _git_metadata(git),
         "error_lines": list(error_lines),
+        CODE_REF_KEY: _build_ref(git),
     }
     return Document(
         id=vercel_deployment_id(deployment.uid),
@@ -249,6 +250,13 @@ def _git_metadata(git: GitCommit | None) -> JsonValue:
             else None
         ),
     }
+
+
+def _build_ref(git: GitCommit | None) -> JsonValue:
+    """Links the deployment to documents of its repository at its commit, in any source."""
+    if git is None or not git.repository or "/" not in git.repository:
+        return None
+    return code_ref(git.repository, git.sha, CodeRole.BUILD)
 
 
 def _built_from(git: GitCommit | None) -> str | None:
