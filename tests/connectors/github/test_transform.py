@@ -27,6 +27,7 @@ def test_a_file_becomes_a_document_with_a_stable_id_and_a_link_at_the_commit(
         "blob_sha": "b" * 40,
         "language": "text",
         "size": 30,
+        "code_ref": {"repository": "octo/widgets", "commit": COMMIT, "role": "files"},
     }
 
 
