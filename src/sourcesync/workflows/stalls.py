@@ -5,6 +5,7 @@ reads "stalled: the embedder not answering since 10:42:07" once that is longer t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,10 +19,16 @@ EMBEDDER = "the embedder"
 SOURCE = "the source"
 
 
+NOTE_AFTER_S = 5.0
+"""A wait is written to the job only once it lasts this long, so the usual quick call costs
+no database write (a stall is reported after ``SOURCESYNC_STALL_AFTER_SECONDS`` anyway)."""
+
+
 @contextlib.asynccontextmanager
 async def waiting_on(services: Services, job_id: str, what: str) -> AsyncIterator[None]:
-    """Note the wait on the job while the block runs."""
+    """Note the wait on the job (dated from the block's start) if the block runs long."""
     since = utcnow()
+    writing: asyncio.Future[bool] | None = None
 
     def start() -> bool:
         with services.transaction() as session:
@@ -31,11 +38,21 @@ async def waiting_on(services: Services, job_id: str, what: str) -> AsyncIterato
         with services.transaction() as session:
             db.stop_waiting(session, job_id, since)
 
-    noted = await services.in_thread(start)
+    async def note_later() -> None:
+        nonlocal writing
+        await asyncio.sleep(min(NOTE_AFTER_S, services.settings.stall_after_seconds / 2))
+        writing = asyncio.ensure_future(services.in_thread(start))
+        await asyncio.shield(writing)
+
+    noting = asyncio.create_task(note_later())
     try:
         yield
     finally:
-        if noted:
+        noting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await noting
+        # A note being written when the block ended is waited for, then taken back.
+        if writing is not None and await writing:
             await services.in_thread(stop)
 
 
