@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.noop_embedder import NoopEmbedder
 from sourcesync import actions
 from sourcesync.connectors.github import GitHubClient, GitHubFileSource, PersonalToken
+from sourcesync.heap import settle_heap
 from sourcesync.runtime import EmbeddedRuntime
 from sourcesync.settings import Settings
 from sourcesync.workflows.services import Services
@@ -68,6 +69,7 @@ async def pipeline(root: Path, api_url: str, raw_url: str) -> tuple[float, dict[
     services.embedder = NoopEmbedder()
     runtime = EmbeddedRuntime(services)
     await runtime.start()
+    settle_heap()  # as `sourcesync serve` and `sourcesync sync` do once started
     try:
         actions.add_source(
             services, "github", {"repository": "octo/widgets", "token_env": TOKEN_ENV}
@@ -79,7 +81,7 @@ async def pipeline(root: Path, api_url: str, raw_url: str) -> tuple[float, dict[
             view = actions.job_view(services, job.id)
             if view["status"] not in ("queued", "running"):
                 return time.perf_counter() - started, view
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # as often as `sourcesync sync` looks
     finally:
         await runtime.stop()
 

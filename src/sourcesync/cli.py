@@ -57,6 +57,7 @@ def engine(
     """Run the embedded Inngest-compatible engine until interrupted."""
     from .engine import EngineConfig, StateLockedError
     from .engine.serve import serve_forever
+    from .heap import settle_heap
 
     configure_logging(log_level)
     from .keys import engine_keys
@@ -76,6 +77,7 @@ def engine(
         signing_key=keys.signing_key,
         event_key=keys.event_key,
     )
+    settle_heap()
     try:
         asyncio.run(serve_forever(config, app_spec))
     except StateLockedError as exc:
@@ -367,6 +369,7 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
 
     from .api import create_app
     from .engine import StateLockedError
+    from .heap import settle_heap
     from .runtime import EmbeddedRuntime, create_client
 
     log = logging.getLogger("sourcesync.serve")
@@ -394,6 +397,7 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
                 "server with -u), set INNGEST_SIGNING_KEY and INNGEST_EVENT_KEY in production",
             },
         )
+    settle_heap()
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     log.info("API listening", extra={"url": f"http://{host}:{port}"})
     try:

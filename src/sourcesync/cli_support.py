@@ -98,6 +98,7 @@ class _LocalEngine:
 
     async def try_start(self) -> None:
         from .engine import StateLockedError
+        from .heap import settle_heap
         from .runtime import EmbeddedRuntime
 
         if self.services.settings.engine != "embedded" or self.runtime is not None:
@@ -108,6 +109,7 @@ class _LocalEngine:
         except StateLockedError:
             return
         self.runtime = runtime
+        settle_heap()
 
     async def start_or_find(self, wait_s: float = 60.0) -> None:
         """Run the engine here, or wait until the process holding it says where it is."""

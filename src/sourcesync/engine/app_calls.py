@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import re
 import threading
 import time
@@ -20,9 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import jcs
 
 from .asgi_call import asgi_post
+from .canonical_json import canonical_json
 
 SDK_HEADER = "inngest-py:v0.5.19"
 
@@ -102,8 +101,7 @@ class AppCaller:
         headers = {"content-type": "application/json", "x-inngest-sdk": SDK_HEADER}
         if self._signing_key:
             # The SDK verifies the signature over the JSON canonical form (RFC 8785).
-            canonical = jcs.canonicalize(json.loads(body))
-            headers["x-inngest-signature"] = sign_body(canonical, self._signing_key)
+            headers["x-inngest-signature"] = sign_body(canonical_json(body), self._signing_key)
             headers["x-inngest-server-kind"] = "cloud"
         else:
             headers["x-inngest-server-kind"] = "dev"

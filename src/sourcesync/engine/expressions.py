@@ -2,12 +2,20 @@
 
 Inngest expressions see ``event`` (the run's triggering event) and, in waits and
 cancellations, ``async`` (the incoming event). Compiled programs are cached by source.
+
+Most expressions are a field (``event.data.workspaceId``: keys of concurrency, debounce,
+...) or two fields compared (``event.data.jobId == async.data.jobId``: cancellations and
+waits). cel-python converts every variable to CEL values before it evaluates anything,
+which for a large event costs far more than the lookup: those two shapes are answered
+from the JSON directly, with CEL's results (a missing field is an error; fields compare
+equal when both are strings, anything else goes to CEL).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +25,12 @@ from celpy.adapter import json_to_cel
 from .errors import ExpressionError
 
 _environment = celpy.Environment()
+
+_FIELD = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+"
+_FIELD_ONLY = re.compile(rf"\s*({_FIELD})\s*")
+_FIELDS_EQUAL = re.compile(rf"\s*({_FIELD})\s*==\s*({_FIELD})\s*")
+_NOT_DIRECT = object()
+"""``_direct``'s answer when only CEL can evaluate the expression."""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -32,8 +46,49 @@ def validate(source: str) -> None:
     _compile(source)
 
 
+@functools.lru_cache(maxsize=1024)
+def _shape(source: str) -> tuple[tuple[str, ...], ...] | None:
+    """The field paths of a field (one) or of a comparison of two; None for any other."""
+    for pattern in (_FIELD_ONLY, _FIELDS_EQUAL):
+        match = pattern.fullmatch(source)
+        if match:
+            return tuple(tuple(field.split(".")) for field in match.groups())
+    return None
+
+
+def _field(source: str, variables: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = variables
+    for name in path:
+        if not isinstance(value, Mapping) or name not in value:
+            raise ExpressionError(f"expression {source!r} failed: no such key {name!r}")
+        value = value[name]
+    return value
+
+
+def _direct(source: str, variables: Mapping[str, Any]) -> Any:
+    """The value of a field, or of two string fields compared, without CEL."""
+    paths = _shape(source)
+    if paths is None:
+        return _NOT_DIRECT
+    values = [_field(source, variables, path) for path in paths]
+    if len(values) == 1:
+        return values[0]
+    left, right = values
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    return _NOT_DIRECT
+
+
 def evaluate(source: str, variables: Mapping[str, Any]) -> Any:
     """Evaluate ``source`` with JSON-like ``variables`` and return a plain Python value."""
+    _compile(source)  # an invalid expression fails alike on either path
+    value = _direct(source, variables)
+    if value is not _NOT_DIRECT:
+        return value
+    return _evaluate_with_cel(source, variables)
+
+
+def _evaluate_with_cel(source: str, variables: Mapping[str, Any]) -> Any:
     program = _compile(source)
     activation = {name: json_to_cel(value) for name, value in variables.items()}
     try:

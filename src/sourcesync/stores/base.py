@@ -173,7 +173,11 @@ class VectorStore(Protocol):
         ...
 
     async def cache_vectors(self, namespace: str, vectors: Mapping[str, Sequence[float]]) -> None:
-        """Keep `vectors` (by text hash) in the namespace's embedding cache."""
+        """Keep `vectors` (by text hash) in the namespace's embedding cache.
+
+        Callers put the hashes `cached_vectors` did not find; a hash put twice (two batches
+        embedding one text at once) holds the same vector, and is read back once.
+        """
         ...
 
     async def stats(self, namespace: str, workspace_id: str) -> StoreStats:

@@ -81,7 +81,10 @@ class LanceVectorCache:
         rows = [{TEXT_HASH_COLUMN: key, VECTOR_COLUMN: list(v)} for key, v in vectors.items()]
         data = pa.Table.from_pylist(rows, schema=cache_schema(dimension))
         with self._lock:
-            table.merge_insert(TEXT_HASH_COLUMN).when_not_matched_insert_all().execute(data)
+            # Callers put what `get` did not find: a plain append, several times cheaper
+            # than a merge. Two batches that embedded the same text at once each add a
+            # row; `get` keeps one, and both hold the same vector.
+            table.add(data)
             self._writes[namespace] = self._writes.get(namespace, 0) + 1
             if self._writes[namespace] >= _COMPACT_EVERY_WRITES:
                 table.optimize()

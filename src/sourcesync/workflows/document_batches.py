@@ -44,11 +44,13 @@ class _Prepared:
 def _prepare(
     services: Services, job_id: str, workspace_id: str, document_ids: list[str]
 ) -> tuple[list[_Prepared], int]:
-    """Load and chunk documents; record failures; returns (ready documents, failures)."""
+    """Load and chunk documents of an active job; record failures; returns (ready
+    documents, failures)."""
     embedder = services.embedder
     ready: list[_Prepared] = []
     failed = 0
     with services.reading() as session:
+        db.require_job_active(session, job_id)
         documents = [
             d
             for d in db.get_documents(session, workspace_id, document_ids)
@@ -101,7 +103,6 @@ async def embed_documents(
     All chunks go to the embedder in one call and to the store in one write; only when
     the batch call fails are documents embedded one by one, to find the one at fault.
     """
-    await services.in_thread(_check_job_active, services, job_id)
     ready, failed = await services.in_thread(_prepare, services, job_id, workspace_id, document_ids)
     result = EmbedResult(failed=failed)
     vectors_by_document = await _embed_all(services, job_id, workspace_id, namespace, ready, result)
