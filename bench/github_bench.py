@@ -31,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.noop_embedder import NoopEmbedder
 from sourcesync import actions
-from sourcesync.connectors.github import GitHubClient, GitHubFileSource, PersonalToken
+from sourcesync.connectors.github.auth import PersonalToken
+from sourcesync.connectors.github.client import GitHubClient
+from sourcesync.connectors.github.source import GitHubFileSource
 from sourcesync.heap import settle_heap
 from sourcesync.runtime import EmbeddedRuntime
 from sourcesync.settings import Settings

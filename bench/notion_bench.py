@@ -30,9 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.noop_embedder import NoopEmbedder
 from sourcesync import actions
-from sourcesync.connectors.notion import NotionClient, NotionSettings, NotionSource
+from sourcesync.connectors.notion.client import NotionClient
 from sourcesync.connectors.notion.pagination import collect
 from sourcesync.connectors.notion.rate_limits import set_limit
+from sourcesync.connectors.notion.settings import NotionSettings
+from sourcesync.connectors.notion.source import NotionSource
 from sourcesync.runtime import EmbeddedRuntime
 from sourcesync.settings import Settings
 from sourcesync.workflows.services import Services

@@ -20,12 +20,13 @@ from typing import Any, Protocol
 
 import pytest
 
-from sourcesync.connectors.git import git_file_id
-from sourcesync.connectors.github import github_file_id
-from sourcesync.connectors.linear import linear_issue_id
-from sourcesync.connectors.notion import notion_data_source_id, notion_page_id
+from sourcesync.connectors.git.transform import git_file_id
+from sourcesync.connectors.github.transform import github_file_id
+from sourcesync.connectors.linear.ids import linear_issue_id
+from sourcesync.connectors.notion.ids import notion_data_source_id, notion_page_id
 from sourcesync.connectors.notion.rate_limits import set_limit
-from sourcesync.connectors.slack import sign, slack_day_id, slack_thread_id
+from sourcesync.connectors.slack.ids import slack_day_id, slack_thread_id
+from sourcesync.connectors.slack.webhooks import sign
 from sourcesync.connectors.vercel import (
     vercel_build_log_id,
     vercel_deployment_id,

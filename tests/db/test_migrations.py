@@ -23,11 +23,17 @@ from sourcesync.db import (
     create_session_factory,
     upgrade_to_head,
 )
-from sourcesync.db.migrate import render_item
+from sourcesync.db.migrate import HEAD_REVISION, render_item
 
 
 def _head() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    # upgrade_to_head skips Alembic for a database at HEAD_REVISION: a new migration must
+    # move it, or databases would never be upgraded to that migration.
+    assert _head() == HEAD_REVISION
 
 
 def _current_revision(url: str) -> str | None:

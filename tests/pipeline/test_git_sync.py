@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sourcesync import actions, db
-from sourcesync.connectors.git import git_file_id
+from sourcesync.connectors.git.transform import git_file_id
 
 from .conftest import FAIL_MARKER, Harness, Repo
 

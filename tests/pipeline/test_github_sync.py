@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sourcesync import actions
-from sourcesync.connectors.github import GitHubFileSource, github_file_id
 from sourcesync.connectors.github import spec as github_spec
+from sourcesync.connectors.github.source import GitHubFileSource
+from sourcesync.connectors.github.transform import github_file_id
 from sourcesync.embeddings import LocalEmbedder
 from tests.fakes.github import FakeGitHub, GitRepo
 

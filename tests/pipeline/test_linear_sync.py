@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sourcesync import actions
-from sourcesync.connectors.linear import linear_issue_id, linear_project_id
+from sourcesync.connectors.linear.ids import linear_issue_id, linear_project_id
 from sourcesync.embeddings import LocalEmbedder
 from tests.fakes.linear import FakeLinear, Node
 

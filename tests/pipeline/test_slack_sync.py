@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from sourcesync import actions, db
 from sourcesync.cli import app as cli_app
-from sourcesync.connectors.slack import sign, slack_day_id, slack_thread_id
+from sourcesync.connectors.slack.ids import slack_day_id, slack_thread_id
+from sourcesync.connectors.slack.webhooks import sign
 from sourcesync.embeddings import LocalEmbedder
 from tests.fakes.slack import FakeSlack
 

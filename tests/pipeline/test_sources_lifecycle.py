@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sourcesync import actions, db
-from sourcesync.connectors.git import git_file_id
+from sourcesync.connectors.git.transform import git_file_id
 from sourcesync.workflows.schedules import InvalidScheduleError, next_run, validate_schedule
 from sourcesync.workflows.sources_scheduler import claim_due_syncs
 

@@ -7,7 +7,7 @@ import inngest
 import inngest.fast_api
 from fastapi import FastAPI
 
-from sourcesync.workflows import create_functions
+from sourcesync.workflows.functions import create_functions
 from sourcesync.workflows.services import Services
 
 from .limits import RequestLimits

@@ -4,7 +4,9 @@ from typing import Any
 
 import pytest
 
-from sourcesync.connectors.github import GitHubClient, GitHubFileSource, PersonalToken
+from sourcesync.connectors.github.auth import PersonalToken
+from sourcesync.connectors.github.client import GitHubClient
+from sourcesync.connectors.github.source import GitHubFileSource
 from tests.fakes.github import FakeGitHub, GitRepo
 
 TOKEN = "ghp_Fake0123456789abcdef"

@@ -7,7 +7,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sourcesync.connectors.errors import SourceConfigError
 from sourcesync.connectors.file_source import FileRef
-from sourcesync.connectors.github import GitHubApp, GitHubClient
+from sourcesync.connectors.github.auth import GitHubApp
+from sourcesync.connectors.github.client import GitHubClient
 from tests.fakes.github import FakeGitHub
 
 from .conftest import SourceFactory

@@ -4,7 +4,7 @@ import pytest
 
 from sourcesync.connectors.errors import SourceUnavailableError
 from sourcesync.connectors.file_source import FileRef
-from sourcesync.connectors.github import GitHubClient
+from sourcesync.connectors.github.client import GitHubClient
 from sourcesync.connectors.retries import RetryPolicy
 from tests.fakes.github import FakeGitHub, GitRepo
 

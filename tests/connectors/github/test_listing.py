@@ -1,5 +1,5 @@
 from sourcesync.connectors.file_source import FileRef
-from sourcesync.connectors.github import files_at, list_files
+from sourcesync.connectors.github.tree import files_at, list_files
 from tests.fakes.github import FakeGitHub, GitRepo
 
 from .conftest import FILES, SourceFactory, blob_of

@@ -3,7 +3,8 @@ from collections.abc import Callable
 import pytest
 
 from sourcesync.connectors.errors import SourceConfigError
-from sourcesync.connectors.github import GitHubClient, PersonalToken
+from sourcesync.connectors.github.auth import PersonalToken
+from sourcesync.connectors.github.client import GitHubClient
 from tests.fakes.github import FakeGitHub, GitRepo
 
 from .conftest import TOKEN_ENV, SourceFactory

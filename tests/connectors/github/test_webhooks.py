@@ -3,7 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from sourcesync.connectors.github import WebhookPayloadError, parse_push_event, verify_signature
+from sourcesync.connectors.github.webhooks import (
+    WebhookPayloadError,
+    parse_push_event,
+    verify_signature,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github"
 VECTOR = json.loads((FIXTURES / "webhook-signature-test-vector.json").read_text())

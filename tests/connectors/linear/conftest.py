@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from sourcesync.connectors.linear import LinearSettings, LinearSource
+from sourcesync.connectors.linear.settings import LinearSettings
+from sourcesync.connectors.linear.source import LinearSource
 from tests.fakes.linear import FakeLinear, Node
 
 TOKEN_ENV = "SOURCESYNC_TEST_LINEAR_KEY"

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 import pytest
 
 from sourcesync.connectors.errors import SourceConfigError, SourceUnavailableError
-from sourcesync.connectors.linear import LinearAPIError, LinearClient
+from sourcesync.connectors.linear.client import LinearClient
+from sourcesync.connectors.linear.errors import LinearAPIError
 from sourcesync.connectors.linear.queries import VIEWER_QUERY
 from sourcesync.connectors.retries import RetryPolicy
 from tests.fakes.linear import FakeLinear

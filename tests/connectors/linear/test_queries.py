@@ -22,9 +22,8 @@ from graphql import (
 )
 from graphql.validation.rules.custom.no_deprecated import NoDeprecatedCustomRule
 
-from sourcesync.connectors.linear import LinearSettings
 from sourcesync.connectors.linear.queries import ALL_QUERIES
-from sourcesync.connectors.linear.settings import MAX_QUERY_COMPLEXITY
+from sourcesync.connectors.linear.settings import MAX_QUERY_COMPLEXITY, LinearSettings
 from tests.fakes.linear import linear_schema
 
 

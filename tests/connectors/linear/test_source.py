@@ -5,13 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sourcesync.connectors.linear import (
-    LinearBatch,
-    LinearSettings,
-    LinearSource,
-    linear_issue_id,
-    linear_project_id,
-)
+from sourcesync.connectors.linear.ids import linear_issue_id, linear_project_id
+from sourcesync.connectors.linear.settings import LinearSettings
+from sourcesync.connectors.linear.source import LinearBatch, LinearSource
 from sourcesync.documents import Document
 from tests.fakes.linear import FakeLinear
 

@@ -9,13 +9,9 @@ from typing import Any
 
 import pytest
 
-from sourcesync.connectors.linear import (
-    WebhookRejectedError,
-    linear_issue_id,
-    linear_project_id,
-    parse_webhook,
-    verify_signature,
-)
+from sourcesync.connectors.linear.errors import WebhookRejectedError
+from sourcesync.connectors.linear.ids import linear_issue_id, linear_project_id
+from sourcesync.connectors.linear.webhooks import parse_webhook, verify_signature
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "linear"
 SECRET = "whsec-test"

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from sourcesync.connectors.notion import NotionSettings, NotionSource
 from sourcesync.connectors.notion.rate_limits import set_limit
+from sourcesync.connectors.notion.settings import NotionSettings
+from sourcesync.connectors.notion.source import NotionSource
 from tests.fakes.notion import FakeNotion, Workspace, seed_workspace
 
 TOKEN_ENV = "SOURCESYNC_TEST_NOTION_TOKEN"

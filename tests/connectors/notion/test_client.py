@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 
 from sourcesync.connectors.errors import SourceConfigError, SourceUnavailableError
-from sourcesync.connectors.notion import NotionClient, NotionSettings
+from sourcesync.connectors.notion.client import NotionClient
 from sourcesync.connectors.notion.rate_limits import RateLimiter, limiter_for, set_limit
+from sourcesync.connectors.notion.settings import NotionSettings
 from tests.fakes.notion import FakeNotion
 
 from .conftest import TOKEN_ENV

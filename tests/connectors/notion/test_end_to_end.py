@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sourcesync import actions
 from sourcesync.cli import app as cli_app
-from sourcesync.connectors.notion import notion_data_source_id, notion_page_id
+from sourcesync.connectors.notion.ids import notion_data_source_id, notion_page_id
 from sourcesync.embeddings import LocalEmbedder
 from tests.fakes.notion import FakeNotion, Workspace, seed_workspace
 from tests.pipeline.conftest import Harness, running_harness

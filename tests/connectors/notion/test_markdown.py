@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sourcesync.connectors.notion import render_blocks, rich_text
+from sourcesync.connectors.notion.markdown import render_blocks, rich_text
 from tests.fakes.notion import block, columns, paragraph, rich, table, toggle
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "notion"

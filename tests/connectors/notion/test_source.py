@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sourcesync.connectors.notion import NotionCursor, notion_data_source_id, notion_page_id
+from sourcesync.connectors.notion.cursor import NotionCursor
+from sourcesync.connectors.notion.ids import notion_data_source_id, notion_page_id
 from sourcesync.connectors.notion.source import NotionSource
 from sourcesync.documents import Document
 from tests.fakes.notion import NEEDLE, FakeNotion, Workspace, paragraph

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from sourcesync.connectors.notion import notion_page_id
+from sourcesync.connectors.notion.ids import notion_page_id
 from sourcesync.connectors.notion.spec import NotionConfig, NotionWebhooks
 from sourcesync.connectors.notion.webhooks import NotionWebhookEvent
 from sourcesync.connectors.webhooks import WebhookRejectedError, WebhookReply, WebhookRequest

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from sourcesync.connectors.slack import SlackSettings, SlackSource
+from sourcesync.connectors.slack.settings import SlackSettings
+from sourcesync.connectors.slack.source import SlackSource
 from tests.fakes.slack import FakeSlack, build_workspace
 
 TOKEN_ENV = "SOURCESYNC_TEST_SLACK_TOKEN"

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from sourcesync.connectors.errors import SourceUnavailableError
-from sourcesync.connectors.slack import SlackClient, SlackSettings
+from sourcesync.connectors.slack.client import SlackClient
 from sourcesync.connectors.slack.rate_limits import TokenLimiter, limiter_for
+from sourcesync.connectors.slack.settings import SlackSettings
 from tests.fakes.slack import FakeSlack
 
 from .conftest import FAST, TOKEN_ENV, SourceFactory

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sourcesync.connectors.slack import render_mrkdwn
+from sourcesync.connectors.slack.mrkdwn import render_mrkdwn
 
 
 class Names:

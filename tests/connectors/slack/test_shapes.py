@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sourcesync.connectors.slack import Workspace, thread_document
 from sourcesync.connectors.slack.models import Channel
+from sourcesync.connectors.slack.transform import Workspace, thread_document
 from tests.fakes.slack import FakeSlack
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "slack"

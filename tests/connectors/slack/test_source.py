@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from sourcesync.connectors.errors import SourceConfigError
-from sourcesync.connectors.slack import SlackCursor, SlackSource, slack_day_id, slack_thread_id
+from sourcesync.connectors.slack.cursor import SlackCursor
+from sourcesync.connectors.slack.ids import slack_day_id, slack_thread_id
+from sourcesync.connectors.slack.source import SlackSource
 from sourcesync.documents import Document
 from tests.fakes.slack import FakeSlack
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from sourcesync.connectors.slack import sign, slack_thread_id, verify_signature
+from sourcesync.connectors.slack.ids import slack_thread_id
 from sourcesync.connectors.slack.spec import SlackConfig, SlackWebhooks
-from sourcesync.connectors.slack.webhooks import SlackEvent, check_timestamp
+from sourcesync.connectors.slack.webhooks import SlackEvent, check_timestamp, sign, verify_signature
 from sourcesync.connectors.webhooks import WebhookRejectedError, WebhookReply, WebhookRequest
 from tests.fakes.slack import FakeSlack
 

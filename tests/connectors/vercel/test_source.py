@@ -11,7 +11,8 @@ from sourcesync.connectors.vercel import (
     vercel_deployment_id,
     vercel_project_id,
 )
-from sourcesync.connectors.vercel.source import VercelCursor, VercelSource
+from sourcesync.connectors.vercel.cursor import VercelCursor
+from sourcesync.connectors.vercel.source import VercelSource
 from sourcesync.documents import Document
 from tests.fakes.vercel import (
     ENV_VALUES,

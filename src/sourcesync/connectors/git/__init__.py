@@ -1,7 +1,5 @@
-"""Local git repositories: any repository on disk, from any host."""
+"""Local git repositories: any repository on disk, from any host.
 
-from .repository import Change, GitFile, GitRepository
-from .source import GitFileSource
-from .transform import git_document, git_file_id
-
-__all__ = ["Change", "GitFile", "GitFileSource", "GitRepository", "git_document", "git_file_id"]
+The package imports nothing: the core reads `spec` (through the registry) and loads the
+clients only when it opens a source, so commands that open none start fast.
+"""

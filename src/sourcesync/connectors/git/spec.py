@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import field_validator
 
 from ..cursors import CommitCursor
 from ..file_filters import FileFilter
 from ..spec import SourceConfig, SourceContext, SourceSpec, argument, option
-from .source import GitFileSource
+
+if TYPE_CHECKING:
+    from .source import GitFileSource
 
 
 class GitConfig(SourceConfig):
@@ -26,6 +29,8 @@ class GitConfig(SourceConfig):
 
 
 def open_git(config: GitConfig, context: SourceContext) -> GitFileSource:
+    from .source import GitFileSource  # its client loads when a source opens
+
     return GitFileSource(
         path=config.path,
         name=context.name,

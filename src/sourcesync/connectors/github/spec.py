@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 from pydantic import field_validator, model_validator
 
@@ -13,9 +14,7 @@ from ..spec import SourceConfig, SourceContext, SourceSpec, argument, option
 from ..webhooks import SourceChange, WebhookHandler, WebhookRejectedError, WebhookReply
 from ..webhooks import WebhookRequest as Request
 from .auth import GitHubApp, PersonalToken
-from .client import GitHubClient
 from .settings import DEFAULT_API_URL, DEFAULT_RAW_URL
-from .source import GitHubFileSource
 from .webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -25,6 +24,9 @@ from .webhooks import (
     parse_push_event,
     verify_signature,
 )
+
+if TYPE_CHECKING:
+    from .source import GitHubFileSource
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
@@ -94,6 +96,9 @@ def _auth(config: GitHubConfig, api_url: str) -> GitHubApp | PersonalToken | Non
 
 
 def open_github(config: GitHubConfig, context: SourceContext) -> GitHubFileSource:
+    from .client import GitHubClient  # httpx loads when a source opens
+    from .source import GitHubFileSource
+
     api_url = context.urls["api_url"]
     client = GitHubClient(
         config.repository,

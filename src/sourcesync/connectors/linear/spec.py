@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import model_validator
 
@@ -11,8 +11,10 @@ from ..spec import SourceConfig, SourceContext, SourceSpec, option
 from ..webhooks import SourceChange, WebhookHandler, WebhookReply, WebhookRequest
 from .errors import WebhookRejectedError
 from .settings import DEFAULT_TOKEN_ENV, LINEAR_API_URL, LinearSettings
-from .source import LinearSource
 from .webhooks import SIGNATURE_HEADER, LinearWebhookEvent, read_webhook, verify_signature
+
+if TYPE_CHECKING:
+    from .source import LinearSource
 
 _SYNCED_TYPES = frozenset({"Issue", "Comment", "Project"})
 """Deliveries about anything else (labels, cycles, reactions) change no document."""
@@ -41,6 +43,8 @@ class LinearConfig(SourceConfig):
 
 
 def open_linear(config: LinearConfig, context: SourceContext) -> LinearSource:
+    from .source import LinearSource  # its client loads when a source opens
+
     settings = LinearSettings(
         api_url=context.urls["api_url"],
         token_env=config.token_env,

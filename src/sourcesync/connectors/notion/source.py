@@ -28,7 +28,6 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
-from pydantic import AliasChoices, Field
 
 from sourcesync.documents import Document
 
@@ -37,6 +36,7 @@ from ..errors import SourceConfigError
 from ..spec import SourceCursor
 from .blocks import fetch_block_tree
 from .client import JSONObject, NotionClient
+from .cursor import NotionCursor
 from .errors import NotionNotFoundError
 from .ids import notion_data_source_id, notion_page_id
 from .pagination import collect
@@ -44,25 +44,10 @@ from .properties import page_title
 from .settings import NotionSettings
 from .transform import Crumb, data_source_document, data_source_title, page_document
 
-__all__ = ["NotionCursor", "NotionSource"]
+__all__ = ["NotionSource"]
 
 _MAX_ANCESTORS = 64
 T = TypeVar("T")
-
-
-class NotionCursor(SourceCursor):
-    """The newest ``last_edited_time`` stored, and the ids the last listing saw (so that
-    the next sync can tell which ones were trashed or lost)."""
-
-    updated_at: datetime = Field(
-        validation_alias=AliasChoices("updatedAt", "updated_at"), serialization_alias="updatedAt"
-    )
-    pages: list[str] = Field(default_factory=list)
-    data_sources: list[str] = Field(
-        default_factory=list,
-        validation_alias=AliasChoices("dataSources", "data_sources"),
-        serialization_alias="dataSources",
-    )
 
 
 @dataclass(frozen=True, order=True)

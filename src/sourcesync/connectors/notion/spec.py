@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..spec import SourceConfig, SourceContext, SourceSpec, option
 from ..webhooks import SourceChange, WebhookHandler, WebhookReply, WebhookRequest
+from .cursor import NotionCursor
 from .settings import DEFAULT_TOKEN_ENV, NOTION_API_URL, NotionSettings
-from .source import NotionCursor, NotionSource
 from .webhooks import (
     SIGNATURE_HEADER,
     SYNCED_EVENTS,
@@ -14,6 +16,9 @@ from .webhooks import (
     read_event,
     signature_matches,
 )
+
+if TYPE_CHECKING:
+    from .source import NotionSource
 
 __all__ = ["NotionConfig", "NotionWebhooks", "open_notion", "spec"]
 
@@ -35,6 +40,8 @@ class NotionConfig(SourceConfig):
 
 
 def open_notion(config: NotionConfig, context: SourceContext) -> NotionSource:
+    from .source import NotionSource  # its client loads when a source opens
+
     return NotionSource(
         workspace_id=context.workspace_id,
         source_id=context.source_id,

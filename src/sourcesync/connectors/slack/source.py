@@ -19,14 +19,13 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from pydantic import Field
-
 from sourcesync.documents import Document
 
 from ..document_source import DocumentBatch
 from ..errors import SourceConfigError
 from ..spec import SourceCursor
 from .client import JSONObject, SlackClient
+from .cursor import SlackCursor
 from .errors import SlackAPIError, SlackChannelGoneError
 from .ids import slack_day_id, slack_thread_id
 from .models import (
@@ -40,16 +39,10 @@ from .models import (
 from .settings import PRIVATE_SCOPES, PUBLIC_SCOPES, SlackSettings
 from .transform import Workspace, day_document, thread_document
 
-__all__ = ["SlackCursor", "SlackSource"]
+__all__ = ["SlackSource"]
 
 Message = dict[str, Any]
 _TS = r"^\d+(\.\d+)?$"
-
-
-class SlackCursor(SourceCursor):
-    """Per channel id, the timestamp of the newest activity (message or reply) stored."""
-
-    channels: dict[str, str] = Field(default_factory=dict)
 
 
 def _ts(value: float) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import field_validator
 
 from ..spec import SourceConfig, SourceContext, SourceSpec, option
 from ..webhooks import SourceChange, WebhookHandler, WebhookReply, WebhookRequest
+from .cursor import SlackCursor
 from .settings import DEFAULT_TOKEN_ENV, SLACK_API_URL, SlackSettings
-from .source import SlackCursor, SlackSource
 from .webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -19,6 +20,9 @@ from .webhooks import (
     read_delivery,
     verify_signature,
 )
+
+if TYPE_CHECKING:
+    from .source import SlackSource
 
 __all__ = ["SlackConfig", "SlackWebhooks", "open_slack", "spec"]
 
@@ -58,6 +62,8 @@ class SlackConfig(SourceConfig):
 
 
 def open_slack(config: SlackConfig, context: SourceContext) -> SlackSource:
+    from .source import SlackSource  # its client loads when a source opens
+
     settings = SlackSettings(
         api_url=context.urls["api_url"],
         token_env=config.token_env,

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from pydantic import Field
-
 from sourcesync.documents import Document
 
 from ..document_source import DocumentBatch
@@ -24,6 +22,7 @@ from ..errors import SourceConfigError
 from ..spec import SourceCursor
 from .build_log import BuildLog, read_events
 from .client import VercelClient
+from .cursor import VercelCursor
 from .errors import VercelNotFoundError
 from .ids import vercel_build_log_id, vercel_deployment_id, vercel_project_id
 from .models import Deployment, EnvVar, Project
@@ -33,22 +32,9 @@ from .settings import DEFAULT_KEEP, FINAL_STATES, VercelSettings
 from .stats import build_stats
 from .transform import build_log_document, deployment_document, project_document
 
-__all__ = ["VercelCursor", "VercelSource"]
+__all__ = ["VercelSource"]
 
 BATCH_DOCUMENTS = 100
-
-
-class VercelCursor(SourceCursor):
-    """Where the next incremental sync starts, as data."""
-
-    since: int = Field(ge=0)
-    """The newest ``created`` (epoch ms) of a stored deployment."""
-    projects_updated: int = Field(default=0, ge=0)
-    """The newest ``updatedAt`` (epoch ms) of a stored project."""
-    pending: list[str] = Field(default_factory=list)
-    """Deployments that were not finished (BUILDING, QUEUED) at the last sync."""
-    projects: dict[str, list[str]] = Field(default_factory=dict)
-    """Each stored project's retained deployments, newest first."""
 
 
 @dataclass

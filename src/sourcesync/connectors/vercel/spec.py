@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..spec import SourceConfig, SourceContext, SourceSpec, option
 from ..webhooks import SourceChange, WebhookHandler, WebhookReply, WebhookRequest
+from .cursor import VercelCursor
 from .ids import vercel_build_log_id, vercel_deployment_id, vercel_project_id
 from .settings import DEFAULT_KEEP, DEFAULT_TOKEN_ENV, VERCEL_API_URL, VercelSettings
-from .source import VercelCursor, VercelSource
 from .webhooks import (
     DEPLOYMENT_EVENTS,
     PROJECT_EVENTS,
@@ -15,6 +17,9 @@ from .webhooks import (
     read_delivery,
     verify_signature,
 )
+
+if TYPE_CHECKING:
+    from .source import VercelSource
 
 
 class VercelConfig(SourceConfig):
@@ -41,6 +46,8 @@ class VercelConfig(SourceConfig):
 
 
 def open_vercel(config: VercelConfig, context: SourceContext) -> VercelSource:
+    from .source import VercelSource  # its client loads when a source opens
+
     settings = VercelSettings(
         api_url=context.urls["api_url"], token_env=config.token_env, team=config.team
     )
