@@ -25,6 +25,7 @@ import inngest.fast_api
 from fastapi import FastAPI
 
 from sourcesync.engine import Engine, EngineConfig
+from sourcesync.heap import settle_heap
 
 PAYLOAD = b"x" * 1024
 first_step_at: dict[str, float] = {}
@@ -81,6 +82,7 @@ async def main() -> None:
         await engine.start()
         app, _ = build_app(engine)
         await engine.register_app(app)
+        settle_heap()  # as `sourcesync engine` and `sourcesync serve` do once started
 
         started, cpu_started = time.perf_counter(), time.process_time()
         loop_cpu_started = time.thread_time()
