@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sourcesync import actions
-from sourcesync.connectors.github import spec as github_spec
+from sourcesync.connectors.github import source as github_source
 from sourcesync.connectors.github.source import GitHubFileSource
 from sourcesync.connectors.github.transform import github_file_id
 from sourcesync.embeddings import LocalEmbedder
@@ -186,7 +186,8 @@ async def test_truncated_trees_and_the_compare_cap_still_sync_every_change(
     github.truncate_trees_over = 2
     github.compare_cap = 1  # GitHub's 300, scaled down with the connector's own limit:
     capped = functools.partial(GitHubFileSource, compare_files_cap=1)
-    monkeypatch.setattr(github_spec, "GitHubFileSource", capped)
+    # The spec opens a source with the class its module holds when the source opens.
+    monkeypatch.setattr(github_source, "GitHubFileSource", capped)
     first = await gh_harness.sync("widgets")
     assert first.completed["metrics"]["filesProcessed"] == 4
     assert github.tree_requests(recursive=False) > 0, "the truncated tree was not walked"
