@@ -29,7 +29,6 @@ from sourcesync.stores.lance_tables import (
     MISSING_COLUMNS,
     SCORE_COLUMN,
     VECTOR_COLUMN,
-    check_records,
     chunk_schema,
     hit_from_row,
     records_to_arrow,
@@ -38,6 +37,7 @@ from sourcesync.stores.lance_tables import (
     vector_dimension,
 )
 from sourcesync.stores.lance_vector_cache import LanceVectorCache
+from sourcesync.stores.record_checks import check_records
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
