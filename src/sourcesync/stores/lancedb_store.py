@@ -230,6 +230,10 @@ class LanceDBVectorStore:
         """Compact the table, prune versions older than `keep_versions_for`, update indexes."""
         await asyncio.to_thread(self._optimize_blocking, namespace)
 
+    async def check_reachable(self) -> None:
+        """The directory is there and readable."""
+        await asyncio.to_thread(self._db.list_tables)
+
     async def drop(self, namespace: str) -> None:
         """Delete the namespace's table; a missing table is no error."""
         await asyncio.to_thread(self._drop_blocking, namespace)

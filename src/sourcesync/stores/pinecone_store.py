@@ -469,6 +469,11 @@ class PineconeVectorStore:
         """Pinecone keeps its own indexes in shape; this compacts the local embedding cache."""
         await asyncio.to_thread(self._cache.optimize, namespace)
 
+    async def check_reachable(self) -> None:
+        """Pinecone's control plane answers with the vector index (it exists, the key works)."""
+        async with self._control() as control:
+            await control.describe_index(self._config.index)
+
     async def drop(self, namespace: str) -> None:
         """Delete the namespace from both indexes; a missing one is no error."""
         from pinecone import NotFoundError

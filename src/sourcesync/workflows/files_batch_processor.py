@@ -3,7 +3,6 @@ changed documents to docs-batch-coordinator."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import inngest
@@ -21,6 +20,7 @@ from .file_batches import BatchResult, process_file_batch
 from .services import Services
 from .source_errors import source_errors
 from .stalls import SOURCE, waiting_on
+from .timeouts import Timeout, limit
 from .validation import parse_event
 
 
@@ -34,7 +34,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                 limit=services.settings.batch_concurrency, key="event.data.workspaceId"
             )
         ],
-        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=5)),
+        timeouts=inngest.Timeouts(finish=limit(services.settings, Timeout.FILES_BATCH)),
         retries=3,
         cancel=JOB_CANCEL,
     )
