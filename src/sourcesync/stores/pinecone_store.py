@@ -11,21 +11,18 @@ cache, so each process may keep its own.
 import asyncio
 import contextlib
 import re
-import weakref
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sourcesync.stores.base import ChunkFilter, ChunkRecord, SearchHit, StoreStats
 from sourcesync.stores.errors import (
     DimensionMismatchError,
-    IndexMismatchError,
     InvalidRecordError,
     NamespaceNotFoundError,
 )
 from sourcesync.stores.lance_filters import glob_regex
 from sourcesync.stores.lance_vector_cache import LanceVectorCache
+from sourcesync.stores.pinecone_indexes import PineconeConfig, PineconeIndexes
 from sourcesync.stores.pinecone_records import (
     MAX_VECTORS_PER_REQUEST,
     document_prefix,
@@ -41,31 +38,15 @@ from sourcesync.stores.sparse_keywords import document_vector, query_vector
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
-    from pinecone import AsyncIndex, AsyncPinecone
+    from pinecone import AsyncIndex
 
 __all__ = ["PineconeConfig", "PineconeVectorStore"]
 
 T = TypeVar("T")
 
-_KEYWORDS_SUFFIX = "-keywords"
 _MAX_TOP_K_WITH_METADATA = 1_000
 _FETCH_URL_BUDGET = 6_000
 """Characters of ids per fetch request: ids travel in the URL, which servers cap."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PineconeConfig:
-    """Where the indexes are and how to reach them (the API key's value, not its name)."""
-
-    api_key: str
-    index: str = "sourcesync"
-    cloud: str = "aws"
-    region: str = "us-east-1"
-    control_host: str | None = None
-    """The control plane's URL; None is Pinecone's own (a local emulator sets one)."""
-    concurrency: int = 8
-    """Requests in flight at once, per call."""
-    cache_dir: Path = Path(".sourcesync/vector-cache")
 
 
 class PineconeVectorStore:
@@ -75,22 +56,13 @@ class PineconeVectorStore:
         if config.concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {config.concurrency}")
         self._config = config
-        self._hosts: dict[str, str] = {}
-        self._dimension: int | None = None
-        # Async clients belong to the event loop that made them; the app runs on several.
-        self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, dict[str, AsyncIndex]
-        ] = weakref.WeakKeyDictionary()
+        self._indexes = PineconeIndexes(config)
         self._lance: DBConnection | None = None
         self._cache = LanceVectorCache(self._cache_db)
         self._cached_namespaces: set[str] = set()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(index={self._config.index!r})"
-
-    @property
-    def _keyword_index(self) -> str:
-        return self._config.index + _KEYWORDS_SUFFIX
 
     def _cache_db(self) -> "DBConnection":
         if self._lance is None:
@@ -104,83 +76,9 @@ class PineconeVectorStore:
         """Create or check both indexes; refuse one of another dimension or metric."""
         if dimension < 1:
             raise ValueError(f"dimension must be >= 1, got {dimension}")
-        async with self._control() as control:
-            dense = await self._describe_or_create(control, self._config.index, dimension)
-            field = dense.schema.fields.get("_values")
-            found = getattr(field, "dimension", None)
-            metric = getattr(field, "metric", None)
-            if found is None or metric != "cosine":
-                raise IndexMismatchError(
-                    f"Pinecone index {self._config.index!r} is not a dense index with the "
-                    f"cosine metric (it has {dense.schema.fields!r}); set "
-                    "SOURCESYNC_PINECONE_INDEX to a new index name, or delete this one"
-                )
-            if found != dimension:
-                raise DimensionMismatchError(
-                    f"{namespace} (Pinecone index {self._config.index!r})",
-                    found,
-                    dimension,
-                    what="the embedding model's vector",
-                )
-            keywords = await self._describe_or_create(control, self._keyword_index, None)
-            if "_sparse_values" not in keywords.schema.fields:
-                raise IndexMismatchError(
-                    f"Pinecone index {self._keyword_index!r} is not a sparse index; delete it "
-                    "or choose another SOURCESYNC_PINECONE_INDEX"
-                )
-        self._dimension = dimension
+        await self._indexes.ensure(namespace, dimension)
         await asyncio.to_thread(self._cache.ensure, namespace, dimension)
         self._cached_namespaces.add(namespace)
-
-    async def _describe_or_create(
-        self, control: "AsyncPinecone", name: str, dimension: int | None
-    ) -> Any:
-        from pinecone import ConflictError, NotFoundError, ServerlessSpec
-
-        try:
-            model = await control.describe_index(name)
-        except NotFoundError:
-            spec = ServerlessSpec(cloud=self._config.cloud, region=self._config.region)
-            try:
-                if dimension is None:
-                    model = await control.create_index(
-                        name=name, spec=spec, vector_type="sparse", metric="dotproduct"
-                    )
-                else:
-                    model = await control.create_index(
-                        name=name, spec=spec, dimension=dimension, metric="cosine"
-                    )
-            except ConflictError:  # another replica created it since we looked
-                model = await control.describe_index(name)
-        if model.host:
-            self._hosts[name] = model.host
-        return model
-
-    @contextlib.asynccontextmanager
-    async def _control(self) -> Any:
-        from pinecone import AsyncPinecone
-
-        async with AsyncPinecone(
-            api_key=self._config.api_key, host=self._config.control_host
-        ) as control:
-            yield control
-
-    async def _index(self, name: str) -> "AsyncIndex":
-        """This event loop's client of an index (its host is looked up once)."""
-        clients = self._clients.setdefault(asyncio.get_running_loop(), {})
-        client = clients.get(name)
-        if client is None:
-            from pinecone import AsyncIndex, NotFoundError
-
-            if name not in self._hosts:
-                async with self._control() as control:
-                    try:
-                        self._hosts[name] = (await control.describe_index(name)).host
-                    except NotFoundError:
-                        raise NamespaceNotFoundError(f"(Pinecone index {name!r})") from None
-            client = AsyncIndex(host=self._hosts[name], api_key=self._config.api_key)
-            clients[name] = client
-        return client
 
     async def _bounded(self, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
         """Run the jobs at most `concurrency` at a time; results in order."""
@@ -199,25 +97,10 @@ class PineconeVectorStore:
         dense, sparse = await self._payloads(namespace, records)
         await self._write(namespace, dense, sparse)
 
-    async def _index_dimension(self) -> int:
-        """The dense index's dimension, asked once: any replica may write, ensured or not."""
-        if self._dimension is None:
-            from pinecone import NotFoundError
-
-            async with self._control() as control:
-                try:
-                    model = await control.describe_index(self._config.index)
-                except NotFoundError:
-                    raise NamespaceNotFoundError(
-                        f"(Pinecone index {self._config.index!r})"
-                    ) from None
-            self._dimension = int(model.schema.fields["_values"].dimension)
-        return self._dimension
-
     async def _payloads(
         self, namespace: str, records: Sequence[ChunkRecord]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        check_records(namespace, records, await self._index_dimension())
+        check_records(namespace, records, await self._indexes.dimension())
         dense: list[dict[str, Any]] = []
         sparse: list[dict[str, Any]] = []
         for record in records:
@@ -238,8 +121,8 @@ class PineconeVectorStore:
     async def _write(
         self, namespace: str, dense: list[dict[str, Any]], sparse: list[dict[str, Any]]
     ) -> None:
-        vectors = await self._index(self._config.index)
-        keywords = await self._index(self._keyword_index)
+        vectors = await self._indexes.client(self._indexes.vectors)
+        keywords = await self._indexes.client(self._indexes.keywords)
         jobs: list[Callable[[], Awaitable[Any]]] = [
             _upsert_job(vectors, namespace, batch) for batch in request_batches(dense)
         ]
@@ -299,7 +182,7 @@ class PineconeVectorStore:
         self, namespace: str, workspace_id: str, document_ids: Collection[str]
     ) -> list[str]:
         """The ids of every chunk the documents have now, listed by their id prefix."""
-        vectors = await self._index(self._config.index)
+        vectors = await self._indexes.client(self._indexes.vectors)
 
         def lister(prefix: str) -> Callable[[], Awaitable[list[str]]]:
             async def listed() -> list[str]:
@@ -316,8 +199,8 @@ class PineconeVectorStore:
 
     async def _delete_ids(self, namespace: str, dense: list[str], sparse: list[str]) -> None:
         jobs: list[Callable[[], Awaitable[Any]]] = []
-        for name, ids in ((self._config.index, dense), (self._keyword_index, sparse)):
-            index = await self._index(name)
+        for name, ids in ((self._indexes.vectors, dense), (self._indexes.keywords, sparse)):
+            index = await self._indexes.client(name)
             for start in range(0, len(ids), MAX_VECTORS_PER_REQUEST):
                 batch = ids[start : start + MAX_VECTORS_PER_REQUEST]
                 jobs.append(_delete_job(index, namespace, batch))
@@ -335,10 +218,10 @@ class PineconeVectorStore:
         """The `k` chunks of the workspace nearest to `vector` by cosine similarity."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        dimension = await self._index_dimension()
+        dimension = await self._indexes.dimension()
         if len(vector) != dimension:
             raise DimensionMismatchError(namespace, dimension, len(vector), what="the query vector")
-        index = await self._index(self._config.index)
+        index = await self._indexes.client(self._indexes.vectors)
         return await self._matches(
             index, namespace, workspace_id, k, where, vector=list(vector), cosine=True
         )
@@ -358,7 +241,7 @@ class PineconeVectorStore:
         sparse = query_vector(terms)
         if sparse is None:
             return []
-        index = await self._index(self._keyword_index)
+        index = await self._indexes.client(self._indexes.keywords)
         return await self._matches(
             index,
             namespace,
@@ -428,7 +311,7 @@ class PineconeVectorStore:
         Pinecone counts per namespace only, so this reads every chunk's metadata; it is
         meant for checks and tests, not for a hot path.
         """
-        index = await self._index(self._config.index)
+        index = await self._indexes.client(self._indexes.vectors)
         ids: list[str] = []
         prefix = f"{len(workspace_id)}:{workspace_id}:"
         async for page in index.list(prefix=prefix, namespace=namespace):
@@ -471,16 +354,15 @@ class PineconeVectorStore:
 
     async def check_reachable(self) -> None:
         """Pinecone's control plane answers with the vector index (it exists, the key works)."""
-        async with self._control() as control:
-            await control.describe_index(self._config.index)
+        await self._indexes.check_reachable()
 
     async def drop(self, namespace: str) -> None:
         """Delete the namespace from both indexes; a missing one is no error."""
         from pinecone import NotFoundError
 
-        for name in (self._config.index, self._keyword_index):
+        for name in (self._indexes.vectors, self._indexes.keywords):
             with contextlib.suppress(NotFoundError, NamespaceNotFoundError):
-                index = await self._index(name)
+                index = await self._indexes.client(name)
                 await index.delete_namespace(namespace=namespace)
         await asyncio.to_thread(self._cache.drop, namespace)
         self._cached_namespaces.discard(namespace)
