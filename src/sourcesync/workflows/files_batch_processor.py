@@ -23,10 +23,12 @@ from .stalls import SOURCE, waiting_on
 from .timeouts import Timeout, limit
 from .validation import parse_event
 
+FUNCTION_ID = "files-batch-processor"
+
 
 def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]:
     @client.create_function(
-        fn_id="files-batch-processor",
+        fn_id=FUNCTION_ID,
         name="Process file batch",
         trigger=inngest.TriggerEvent(event=FilesBatchProcess.name),
         concurrency=[
