@@ -26,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -89,6 +90,32 @@ def largest_run(engine_state: Path) -> tuple[int, int, int]:
     return int(steps), int(state), int(output)
 
 
+class ProgressWatch(threading.Thread):
+    """Reads the job's progress every half second, on a thread of its own: the event loop
+    is the engine's and the app's, busy enough to starve a coroutine that polls."""
+
+    def __init__(self, services: Services, job_id: str, checkpoint: int) -> None:
+        super().__init__(daemon=True)
+        self._services = services
+        self._job_id = job_id
+        self._checkpoint = checkpoint
+        self.started = time.perf_counter()
+        self.marks: list[tuple[int, float]] = []
+        self.rss_at_checkpoint = 0.0
+
+    def run(self) -> None:
+        while True:
+            view = actions.job_view(self._services, self._job_id)
+            done = int(view["metrics"]["filesProcessed"])  # type: ignore[index]
+            self.marks.append((done, time.perf_counter() - self.started))
+            if not self.rss_at_checkpoint and done >= self._checkpoint:
+                self.rss_at_checkpoint = rss_mib()
+                print(f"{done:,} files after {self.marks[-1][1]:.1f} s", flush=True)
+            if view["status"] not in ("queued", "running"):
+                return
+            time.sleep(0.5)
+
+
 async def sync(root: Path, api_url: str, raw_url: str, checkpoint: int) -> dict[str, object]:
     settings = Settings(home=root / "home", github_api_url=api_url, github_raw_url=raw_url)
     services = Services.from_settings(settings)
@@ -100,29 +127,19 @@ async def sync(root: Path, api_url: str, raw_url: str, checkpoint: int) -> dict[
             services, "github", {"repository": "octo/widgets", "token_env": TOKEN_ENV}
         )
         job, event = actions.queue_sync(services, "widgets", full=True, trigger="cli")
-        started = time.perf_counter()
+        progress = ProgressWatch(services, job.id, checkpoint)
         await runtime.send(event.name, event.to_data())
-        marks: list[tuple[int, float]] = []
-        at_checkpoint: float | None = None
-        rss_at_checkpoint = 0.0
-        while True:
-            view = actions.job_view(services, job.id)
-            done = int(view["metrics"]["filesProcessed"])  # type: ignore[index]
-            marks.append((done, time.perf_counter() - started))
-            if at_checkpoint is None and done >= checkpoint:
-                at_checkpoint, rss_at_checkpoint = marks[-1][1], rss_mib()
-                print(f"{done:,} files after {at_checkpoint:.1f} s", flush=True)
-            if view["status"] not in ("queued", "running"):
-                break
-            await asyncio.sleep(0.5)
-        total_s = time.perf_counter() - started
+        progress.start()
+        await asyncio.to_thread(progress.join)
+        view = actions.job_view(services, job.id)
     finally:
         await runtime.stop()
+    marks = progress.marks
     return {
         "view": view,
-        "total_s": total_s,
+        "total_s": marks[-1][1],
         "marks": marks,
-        "rss_at_checkpoint": rss_at_checkpoint,
+        "rss_at_checkpoint": progress.rss_at_checkpoint,
         "engine_state": settings.engine_state,
     }
 
