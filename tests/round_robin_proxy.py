@@ -1,6 +1,9 @@
 """A round-robin HTTP proxy on loopback: one URL in front of app replicas, as a load
 balancer would be. A replica that refuses the connection (dead) is skipped for the next one,
-as a balancer's passive health check does; `served` counts the requests each one answered."""
+as a balancer's passive health check does, and so is one that fails a GET (idempotent); a
+POST that fails once sent is answered 502, which Inngest retries. Each request opens its own
+connection, so no reused keep-alive connection races the replica closing it. `served`
+counts the requests each replica answered."""
 
 from __future__ import annotations
 
@@ -22,7 +25,10 @@ class RoundRobinProxy:
         self.served: Counter[str] = Counter()
         self._next = itertools.cycle(range(len(backends)))
         self._lock = threading.Lock()
-        self._client = httpx.Client(timeout=httpx.Timeout(600.0, connect=2.0))
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(600.0, connect=2.0),
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -45,6 +51,10 @@ class RoundRobinProxy:
                 )
             except httpx.ConnectError:
                 continue
+            except httpx.TransportError:
+                if method == "GET":
+                    continue
+                return None
             with self._lock:
                 self.served[backend] += 1
             return response

@@ -1,7 +1,9 @@
 """Beyond one machine: the same 500-file GitHub sync on the single-machine stack (SQLite,
 LanceDB, embedded engine) and on the distributed one (PostgreSQL, Pinecone, a standalone
 engine calling two `serve --engine inngest` replicas behind a round-robin proxy, one of them
-SIGKILLed mid-sync) ends with the same metrics and the same search results.
+SIGKILLed mid-sync) ends with the same metrics and the same vector-search results; by
+keywords, the same best file for queries that name one file (keyword scores differ: see
+`sourcesync.stores.sparse_keywords`).
 
 Each replica has a home of its own: whatever the second stack shares, it shares through
 PostgreSQL, Pinecone and the engine, never a disk.
@@ -84,7 +86,7 @@ def search_results(base_url: str, token: str) -> dict[tuple[str, str], list[dict
     """Each query's files by mode; ids and links name sources, which differ by stack."""
     results = {}
     for query in QUERIES:
-        for mode in ("vector", "hybrid", "keyword"):
+        for mode in ("vector", "keyword"):
             hits = api(
                 base_url, token, "GET", "/api/search", params={"q": query, "k": 10, "mode": mode}
             )
@@ -197,9 +199,10 @@ def test_replicas_on_postgres_and_pinecone_match_the_single_machine_stack(
         query, mode = key
         if mode == "vector":
             assert replicated_results[key] == expected, key
-        elif query in ONE_ANSWER:
+        elif mode == "keyword" and query in ONE_ANSWER:
             # Keyword scores differ (Pinecone's sparse vectors have no corpus IDF): the
-            # best file, the one naming the query's rare terms, is the same.
+            # best file, the one naming the query's rare term, is the same. Hybrid rankings
+            # fuse those scores, so they are not compared.
             assert replicated_results[key][0]["location"] == expected[0]["location"], key
 
 

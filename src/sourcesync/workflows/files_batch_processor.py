@@ -72,7 +72,7 @@ def _record(services: Services, request: FilesBatchProcess, result: BatchResult)
     batch, so the job never looks finished while its documents are pending.
     """
     with services.transaction() as session:
-        db.require_job_active(session, request.job_id)
+        db.require_job_active(session, request.job_id, updating_job=True)
         db.register_batches(
             session,
             request.job_id,
