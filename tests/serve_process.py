@@ -18,8 +18,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 class Server:
     """``sourcesync serve`` in a process of its own, on a home of its own."""
 
-    def __init__(self, home: Path, **env: str) -> None:
+    def __init__(self, home: Path, *serve_args: str, **env: str) -> None:
+        """``serve_args`` are added to ``serve`` (``--engine inngest``)."""
         self.home = home
+        self.serve_args = serve_args
         self.port = free_port()
         self.env = (
             os.environ
@@ -46,9 +48,18 @@ class Server:
         )
 
     def start(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
         log = (self.home / "serve.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sourcesync.cli", "serve", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "sourcesync.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                *self.serve_args,
+            ],
             env=self.env,
             cwd=REPO_ROOT,
             stdout=log,
@@ -74,6 +85,10 @@ class Server:
         except httpx.HTTPError:
             return None
         return response.json() if response.status_code == 200 else None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def kill(self) -> None:
         assert self.process is not None

@@ -6,14 +6,11 @@ When it cannot be reached its variant is skipped, except under ``CI=true``, wher
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from sourcesync.db import (
@@ -28,28 +25,12 @@ from sourcesync.db import (
     ensure_default_workspace,
     upgrade_to_head,
 )
-
-POSTGRES_URL = "postgresql+psycopg://{user}@127.0.0.1:5432/test"
-POSTGRES_USERS = ("postgres", "root")
+from tests.postgres import fresh_schema, reachable_postgres_url
 
 
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> str:
-    failures = []
-    for user in POSTGRES_USERS:
-        url = POSTGRES_URL.format(user=user)
-        engine = create_engine(url)
-        try:
-            with engine.connect():
-                return url
-        except OperationalError as error:
-            failures.append(f"{user}: {error.orig}")
-        finally:
-            engine.dispose()
-    message = "PostgreSQL at 127.0.0.1:5432 is unreachable: " + "; ".join(failures)
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    return reachable_postgres_url()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -59,17 +40,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'sourcesync.db'}"
         return
     admin_url: str = request.getfixturevalue("postgres_admin_url")
-    schema = f"sourcesync_test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(admin_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(admin_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(admin_url) as url:
+        yield url
 
 
 @pytest.fixture

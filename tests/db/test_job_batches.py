@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,6 +20,7 @@ from sourcesync.db import (
     job_progress,
     record_batch_outcome,
     register_batches,
+    require_job_active,
 )
 
 
@@ -245,3 +247,35 @@ def test_racing_duplicates_of_a_batch_count_once(
         batches,
         5 * batches,
     )
+
+
+def test_batch_workers_recording_at_once_do_not_deadlock(
+    sessions: sessionmaker[Session], job: Job
+) -> None:
+    """Each holds the job's row from its check to its counters: on PostgreSQL, two that
+    held it shared and then both updated it would deadlock, and one would fail."""
+    checked = threading.Event()
+    errors: list[BaseException] = []
+
+    def record(index: int) -> None:
+        try:
+            if index == 1:
+                checked.wait(5)
+            with sessions.begin() as session:
+                require_job_active(session, job.id, updating_job=True)
+                if index == 0:
+                    checked.set()
+                    time.sleep(0.3)  # the other one checks meanwhile
+                record_batch_outcome(session, job.id, BatchKind.FILES, index, processed=1)
+        except BaseException as error:
+            errors.append(error)
+
+    workers = [threading.Thread(target=record, args=(index,)) for index in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+
+    assert errors == []
+    with sessions.begin() as session:
+        assert session.get(Job, job.id).files_processed == 2  # type: ignore[union-attr]

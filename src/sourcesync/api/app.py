@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sourcesync.workflows.functions import create_functions
 from sourcesync.workflows.services import Services
 
+from .health import create_health_router
 from .limits import RequestLimits
 from .rest import create_rest_router
 from .sources import create_sources_router
@@ -23,5 +24,6 @@ def create_app(services: Services, client: inngest.Inngest) -> FastAPI:
     app.include_router(create_webhook_router(services, client))
     app.include_router(create_rest_router(services, client))
     app.include_router(create_sources_router(services, client))
+    app.include_router(create_health_router(services, client.api_origin))
     app.add_middleware(RequestLimits)
     return app

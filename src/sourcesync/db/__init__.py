@@ -44,6 +44,12 @@ from sourcesync.db.job_batches import (
     record_batch_outcome,
     register_batches,
 )
+from sourcesync.db.job_statistics import (
+    WorkTotals,
+    job_counts_by_status,
+    pending_batch_count,
+    work_totals,
+)
 from sourcesync.db.jobs import (
     JobCancelledError,
     JobClaim,
@@ -82,7 +88,12 @@ from sourcesync.db.models import (
     TokenKind,
     Workspace,
 )
-from sourcesync.db.session import DEFAULT_DATABASE_URL, create_db_engine, create_session_factory
+from sourcesync.db.session import (
+    DEFAULT_DATABASE_URL,
+    PoolOptions,
+    create_db_engine,
+    create_session_factory,
+)
 from sourcesync.db.sources import (
     add_source,
     due_sources,
@@ -137,6 +148,7 @@ __all__ = [
     "JobStatus",
     "JobTrigger",
     "NotFoundError",
+    "PoolOptions",
     "RetiredDocumentId",
     "SecretInConfigError",
     "Source",
@@ -148,6 +160,7 @@ __all__ = [
     "TokenKind",
     "TokenNotFoundError",
     "UnsupportedDatabaseError",
+    "WorkTotals",
     "Workspace",
     "WorkspaceIdTakenError",
     "active_jobs",
@@ -174,6 +187,7 @@ __all__ = [
     "get_job",
     "get_source",
     "get_workspace",
+    "job_counts_by_status",
     "job_progress",
     "list_document_ids",
     "list_document_ids_to_embed",
@@ -189,6 +203,7 @@ __all__ = [
     "mark_job_finished",
     "mark_job_running",
     "next_queued_job",
+    "pending_batch_count",
     "put_document_content",
     "record_batch_outcome",
     "record_document_failure",
@@ -206,4 +221,5 @@ __all__ = [
     "update_source_cursor",
     "upgrade_to_head",
     "upsert_documents",
+    "work_totals",
 ]

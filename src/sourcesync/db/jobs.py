@@ -157,13 +157,20 @@ class JobCancelledError(Exception):
     """The job ended (cancelled) while this work was under way: write nothing for it."""
 
 
-def require_job_active(session: Session, job_id: str) -> None:
+def require_job_active(session: Session, job_id: str, *, updating_job: bool = False) -> None:
     """Raise ``JobCancelledError`` unless the job is queued or running.
 
     Call it in the transaction that commits a job's work: the row is read under a share
-    lock, so a cancel commits either before this check or after this work.
+    lock, so a cancel commits either before this check or after this work. A transaction
+    that goes on to update the job's row (its counters) passes ``updating_job``: it takes
+    the update lock at once, because two transactions holding the share lock that both
+    then update the row deadlock on PostgreSQL (SQLite serializes writers anyway).
     """
-    status = session.scalar(select(Job.status).where(Job.id == job_id).with_for_update(read=True))
+    query = select(Job.status).where(Job.id == job_id)
+    locked = (
+        query.with_for_update(key_share=True) if updating_job else query.with_for_update(read=True)
+    )
+    status = session.scalar(locked)
     if status is None:
         raise JobNotFoundError(job_id)
     if JobStatus(status).is_terminal:

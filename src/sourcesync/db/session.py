@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,27 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolOptions:
+    """PostgreSQL's connection pool, per engine (each process has two: writes and reads).
+
+    Replicas multiply it: keep ``replicas x 2 x (pool_size + max_overflow)`` below the
+    server's ``max_connections`` (or put PgBouncer in front). SQLite has no pool to size.
+    """
+
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout_s: float = 30.0
+    pool_recycle_s: int = 1800
+    connect_timeout_s: int = 10
+
+
 def create_db_engine(
-    url: str | URL = DEFAULT_DATABASE_URL, *, echo: bool = False, read_only: bool = False
+    url: str | URL = DEFAULT_DATABASE_URL,
+    *,
+    echo: bool = False,
+    read_only: bool = False,
+    pool: PoolOptions | None = None,
 ) -> Engine:
     """Create an engine for ``url``; for a SQLite file, create its directory first.
 
@@ -38,7 +58,17 @@ def create_db_engine(
         engine = create_engine(parsed, echo=echo)
         _configure_sqlite(engine, begin="BEGIN" if read_only else "BEGIN IMMEDIATE")
         return engine
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    options = pool or PoolOptions()
+    return create_engine(
+        parsed,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=options.pool_size,
+        max_overflow=options.max_overflow,
+        pool_timeout=options.pool_timeout_s,
+        pool_recycle=options.pool_recycle_s,
+        connect_args={"connect_timeout": options.connect_timeout_s},
+    )
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,7 +1,8 @@
 """Vector stores: where embedded chunks are kept and searched.
 
-`VectorStore` is the interface; `open_vector_store` returns the implementation for a
-location. Today that is LanceDB in a local directory (the default under `.sourcesync/`).
+`VectorStore` is the interface; `open_vector_store` returns the LanceDB store of a local
+directory (the default under `.sourcesync/`), and `PineconeVectorStore` keeps the chunks in
+Pinecone, for app replicas on many machines.
 """
 
 from pathlib import Path
@@ -19,6 +20,7 @@ from sourcesync.stores.base import (
 )
 from sourcesync.stores.errors import (
     DimensionMismatchError,
+    IndexMismatchError,
     InvalidNamespaceError,
     InvalidRecordError,
     NamespaceNotFoundError,
@@ -26,16 +28,20 @@ from sourcesync.stores.errors import (
     VectorStoreError,
 )
 from sourcesync.stores.lancedb_store import LanceDBVectorStore
+from sourcesync.stores.pinecone_store import PineconeConfig, PineconeVectorStore
 
 __all__ = [
     "ChunkFilter",
     "ChunkRecord",
     "DimensionMismatchError",
+    "IndexMismatchError",
     "InvalidNamespaceError",
     "InvalidRecordError",
     "JSONValue",
     "LanceDBVectorStore",
     "NamespaceNotFoundError",
+    "PineconeConfig",
+    "PineconeVectorStore",
     "SearchHit",
     "StoreStats",
     "UnsupportedStoreURLError",

@@ -188,6 +188,10 @@ class VectorStore(Protocol):
         """Compact the namespace's table, prune old versions and bring indexes up to date."""
         ...
 
+    async def check_reachable(self) -> None:
+        """Raise when the store cannot be reached (for readiness probes); cheap."""
+        ...
+
     async def drop(self, namespace: str) -> None:
         """Delete the namespace's table and everything in it; a missing table is no error."""
         ...

@@ -38,6 +38,10 @@ class DimensionMismatchError(VectorStoreError, ValueError):
         self.actual = actual
 
 
+class IndexMismatchError(VectorStoreError, ValueError):
+    """A remote index exists under the store's name but is not the kind the store needs."""
+
+
 class InvalidRecordError(VectorStoreError, ValueError):
     """A batch of chunk records is inconsistent (duplicate ids, wrong document, bad metadata)."""
 

@@ -13,11 +13,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from sourcesync.stores.base import ChunkRecord, JSONValue, SearchHit
-from sourcesync.stores.errors import (
-    DimensionMismatchError,
-    InvalidNamespaceError,
-    InvalidRecordError,
-)
+from sourcesync.stores.errors import InvalidNamespaceError
+from sourcesync.stores.record_checks import metadata_json
 
 VECTOR_COLUMN = "vector"
 KEYWORDS_COLUMN = "keywords"
@@ -123,7 +120,7 @@ def records_to_arrow(records: Sequence[ChunkRecord], dimension: int) -> "pa.Tabl
             "url": record.url,
             "path": record.path,
             "text": record.text,
-            "metadata": _metadata_json(record),
+            "metadata": metadata_json(record),
             KEYWORDS_COLUMN: record.keywords,
             VECTOR_COLUMN: record.vector,
         }
@@ -159,32 +156,6 @@ def hit_from_row(row: Mapping[str, Any]) -> SearchHit:
         score=score,
         metadata=metadata,
     )
-
-
-def _metadata_json(record: ChunkRecord) -> str:
-    try:
-        return json.dumps(record.metadata, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise InvalidRecordError(
-            f"metadata of chunk {record.id!r} is not JSON-serializable: {error}"
-        ) from error
-
-
-def check_records(namespace: str, records: Sequence[ChunkRecord], dimension: int) -> None:
-    """Refuse vectors of another dimension, and a chunk twice in one write."""
-    keys: set[tuple[str, str]] = set()
-    for record in records:
-        if len(record.vector) != dimension:
-            raise DimensionMismatchError(
-                namespace, dimension, len(record.vector), what=f"the vector of chunk {record.id!r}"
-            )
-        key = (record.workspace_id, record.id)
-        if key in keys:
-            raise InvalidRecordError(
-                f"chunk {record.id!r} of workspace {record.workspace_id!r} appears twice in one "
-                "write; send each chunk once"
-            )
-        keys.add(key)
 
 
 def table_indexes() -> dict[str, Any]:

@@ -29,7 +29,6 @@ from sourcesync.stores.lance_tables import (
     MISSING_COLUMNS,
     SCORE_COLUMN,
     VECTOR_COLUMN,
-    check_records,
     chunk_schema,
     hit_from_row,
     records_to_arrow,
@@ -38,6 +37,7 @@ from sourcesync.stores.lance_tables import (
     vector_dimension,
 )
 from sourcesync.stores.lance_vector_cache import LanceVectorCache
+from sourcesync.stores.record_checks import check_records
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
@@ -229,6 +229,10 @@ class LanceDBVectorStore:
     async def optimize(self, namespace: str) -> None:
         """Compact the table, prune versions older than `keep_versions_for`, update indexes."""
         await asyncio.to_thread(self._optimize_blocking, namespace)
+
+    async def check_reachable(self) -> None:
+        """The directory is there and readable."""
+        await asyncio.to_thread(self._db.list_tables)
 
     async def drop(self, namespace: str) -> None:
         """Delete the namespace's table; a missing table is no error."""

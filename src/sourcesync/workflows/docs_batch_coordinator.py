@@ -8,7 +8,6 @@ batch in job_batches, the truth its job's fan-in reads.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import inngest
@@ -24,6 +23,7 @@ from sourcesync.events import (
 from .cancellation import JOB_CANCEL
 from .services import Services
 from .stalls import stall_message
+from .timeouts import INVOKE_TIMEOUT_ERROR, Timeout, limit, timed_out
 from .validation import parse_event
 
 PROCESS_BATCH = 50
@@ -41,7 +41,7 @@ def create(
                 limit=services.settings.batch_concurrency, key="event.data.workspaceId"
             )
         ],
-        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=20)),
+        timeouts=inngest.Timeouts(finish=limit(services.settings, Timeout.DOCUMENTS)),
         retries=3,
         cancel=JOB_CANCEL,
     )
@@ -61,12 +61,16 @@ def create(
                     f"process-documents-{start // PROCESS_BATCH}",
                     function=documents_process,
                     data=part.to_data(),
-                    timeout=datetime.timedelta(minutes=20),
+                    timeout=limit(services.settings, Timeout.DOCUMENTS),
                 )
             except inngest.StepError as exc:
                 # Timed out or failed for good: its documents fail with the reason (a stall
                 # when one was seen), so the job ends with them listed instead of waiting.
-                await services.in_thread(_fail_documents, services, part, exc.message)
+                reason = exc.message
+                if exc.name == INVOKE_TIMEOUT_ERROR:
+                    what = f"embedding {len(part.document_ids)} documents"
+                    reason = timed_out(services.settings, Timeout.DOCUMENTS, what)
+                await services.in_thread(_fail_documents, services, part, reason)
                 totals["failed"] += len(part.document_ids)
                 continue
             done = DocumentsProcessed.model_validate(counts)

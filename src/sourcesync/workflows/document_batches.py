@@ -175,7 +175,8 @@ async def _embed_all(
         log.info("reusing %d stored vectors of unchanged chunk texts", len(known))
     if missing:
         try:
-            fresh = await services.embedder.embed(list(missing.values()))
+            with services.metrics.embed_seconds.time():
+                fresh = await services.embedder.embed(list(missing.values()))
         except Exception as exc:
             log.warning("embedding a batch failed; embedding document by document", exc_info=exc)
             return await _embed_one_by_one(
@@ -201,7 +202,8 @@ async def _embed_one_by_one(
     for item in ready:
         missing = {i.hash: i.embedded for i in item.indexed if i.hash not in known}
         try:
-            fresh = await services.embedder.embed(list(missing.values())) if missing else []
+            with services.metrics.embed_seconds.time():
+                fresh = await services.embedder.embed(list(missing.values())) if missing else []
         except Exception as exc:
             result.failed += 1
             await services.in_thread(

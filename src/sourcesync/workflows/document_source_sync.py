@@ -8,7 +8,6 @@ One workflow serves every document source: the connector only says what changed
 from __future__ import annotations
 
 import contextlib
-import datetime
 from typing import Any
 
 import inngest
@@ -24,6 +23,7 @@ from .services import Services
 from .source_errors import source_errors
 from .sources import open_document_source
 from .stalls import SOURCE, waiting_on
+from .timeouts import Timeout, limit
 from .validation import parse_event
 
 DOCUMENTS_PER_BATCH = 50
@@ -117,7 +117,7 @@ def create(client: inngest.Inngest, services: Services, source_type: str) -> inn
         fn_id=f"{source_type}-sync",
         name=f"Sync {source_type} source",
         trigger=inngest.TriggerEvent(event=SourceSyncTrigger.name_for(source_type)),
-        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=30)),
+        timeouts=inngest.Timeouts(finish=limit(services.settings, Timeout.SYNC)),
         retries=3,
         cancel=JOB_CANCEL,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import inngest
@@ -13,6 +12,7 @@ from .cancellation import JOB_CANCEL, job_still_active
 from .document_batches import embed_documents
 from .services import Services
 from .stalls import EMBEDDER, waiting_on
+from .timeouts import Timeout, limit
 from .validation import parse_event
 
 
@@ -21,7 +21,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         fn_id="documents-process",
         name="Process documents",
         trigger=inngest.TriggerEvent(event=DocumentsProcess.name),
-        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=20)),
+        timeouts=inngest.Timeouts(finish=limit(services.settings, Timeout.DOCUMENTS)),
         retries=3,
         cancel=JOB_CANCEL,
     )

@@ -3,7 +3,6 @@ for them, move the cursor."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import inngest
@@ -23,6 +22,7 @@ from .file_batches import plan_file_sync
 from .services import Services
 from .source_errors import source_errors
 from .stalls import SOURCE, waiting_on
+from .timeouts import Timeout, limit
 from .validation import parse_event
 
 EVENTS_PER_SEND = 500
@@ -35,7 +35,7 @@ def create(client: inngest.Inngest, services: Services, source_type: str) -> inn
         fn_id=f"{source_type}-sync",
         name=f"Sync {source_type} source",
         trigger=inngest.TriggerEvent(event=trigger_name),
-        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=30)),
+        timeouts=inngest.Timeouts(finish=limit(services.settings, Timeout.SYNC)),
         retries=3,
         cancel=JOB_CANCEL,
     )

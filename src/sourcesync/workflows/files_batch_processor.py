@@ -3,7 +3,6 @@ changed documents to docs-batch-coordinator."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import inngest
@@ -21,12 +20,15 @@ from .file_batches import BatchResult, process_file_batch
 from .services import Services
 from .source_errors import source_errors
 from .stalls import SOURCE, waiting_on
+from .timeouts import Timeout, limit
 from .validation import parse_event
+
+FUNCTION_ID = "files-batch-processor"
 
 
 def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]:
     @client.create_function(
-        fn_id="files-batch-processor",
+        fn_id=FUNCTION_ID,
         name="Process file batch",
         trigger=inngest.TriggerEvent(event=FilesBatchProcess.name),
         concurrency=[
@@ -34,7 +36,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                 limit=services.settings.batch_concurrency, key="event.data.workspaceId"
             )
         ],
-        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=5)),
+        timeouts=inngest.Timeouts(finish=limit(services.settings, Timeout.FILES_BATCH)),
         retries=3,
         cancel=JOB_CANCEL,
     )
@@ -70,7 +72,7 @@ def _record(services: Services, request: FilesBatchProcess, result: BatchResult)
     batch, so the job never looks finished while its documents are pending.
     """
     with services.transaction() as session:
-        db.require_job_active(session, request.job_id)
+        db.require_job_active(session, request.job_id, updating_job=True)
         db.register_batches(
             session,
             request.job_id,

@@ -20,6 +20,7 @@ from . import (
     documents_removed,
     file_source_sync,
     files_batch_processor,
+    files_batch_timed_out,
     source_changed,
     source_connected,
     sources_scheduler,
@@ -58,4 +59,5 @@ def create_functions(client: inngest.Inngest, services: Services) -> list[innges
         sources_scheduler.create(client, services),
         documents_removed.create(client, services),
         sync_cancelled.create(client, services),
+        files_batch_timed_out.create(client, services),
     ]

@@ -8,21 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from sourcesync.db import create_db_engine, create_session_factory, upgrade_to_head
+from sourcesync.db import PoolOptions, create_db_engine, create_session_factory, upgrade_to_head
 from sourcesync.embeddings import (
     Embedder,
     LocalEmbedder,
     OnnxEmbedder,
     OpenAICompatibleEmbedder,
 )
-from sourcesync.settings import Settings
-from sourcesync.stores import LanceDBVectorStore, VectorStore
+from sourcesync.observability import AppMetrics
+from sourcesync.settings import Settings, VectorBackend
+from sourcesync.stores import (
+    LanceDBVectorStore,
+    PineconeConfig,
+    PineconeVectorStore,
+    VectorStore,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,6 +42,10 @@ class Services:
     vectors: VectorStore
     embedder: Embedder
     read_sessions: sessionmaker[Session]
+    metrics: AppMetrics = field(default_factory=AppMetrics)
+
+    def __post_init__(self) -> None:
+        self.metrics.read_database(self.reading)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -42,12 +53,13 @@ class Services:
         settings.home.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url
         upgrade_to_head(url)
+        pool = pool_options(settings)
         return cls(
             settings=settings,
-            sessions=create_session_factory(create_db_engine(url)),
-            vectors=LanceDBVectorStore(settings.resolved_vector_store),
+            sessions=create_session_factory(create_db_engine(url, pool=pool)),
+            vectors=create_vector_store(settings),
             embedder=create_embedder(settings),
-            read_sessions=create_session_factory(create_db_engine(url, read_only=True)),
+            read_sessions=create_session_factory(create_db_engine(url, read_only=True, pool=pool)),
         )
 
     @contextlib.contextmanager
@@ -65,6 +77,45 @@ class Services:
     async def in_thread(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking work (database, git) off the event loop."""
         return await asyncio.to_thread(function, *args, **kwargs)
+
+
+class MissingSecretError(RuntimeError):
+    """A setting names an environment variable that holds no value."""
+
+
+def pool_options(settings: Settings) -> PoolOptions:
+    return PoolOptions(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_s=settings.db_pool_timeout_seconds,
+        pool_recycle_s=settings.db_pool_recycle_seconds,
+        connect_timeout_s=settings.db_connect_timeout_seconds,
+    )
+
+
+def create_vector_store(settings: Settings) -> VectorStore:
+    """The store ``SOURCESYNC_VECTOR_STORE`` selects: a LanceDB directory, or Pinecone."""
+    if settings.vector_backend == VectorBackend.LANCEDB:
+        return LanceDBVectorStore(settings.resolved_vector_store)
+    key_env = settings.pinecone_api_key_env
+    api_key = os.environ.get(key_env, "")
+    if not api_key:
+        raise MissingSecretError(
+            f"SOURCESYNC_VECTOR_STORE=pinecone needs Pinecone's API key in ${key_env} "
+            f"({Settings.env_name('pinecone_api_key_env')} names that variable)"
+        )
+    return PineconeVectorStore(
+        PineconeConfig(
+            api_key=api_key,
+            index=settings.pinecone_index,
+            cloud=settings.pinecone_cloud,
+            region=settings.pinecone_region,
+            control_host=settings.pinecone_host,
+            concurrency=settings.pinecone_concurrency,
+            # Only the embedding cache is local: a cache, so each machine keeps its own.
+            cache_dir=settings.resolved_vector_store,
+        )
+    )
 
 
 def create_embedder(settings: Settings) -> Embedder:

@@ -75,17 +75,20 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
             embedder = services.embedder
             namespace = namespace_for(request.workspace_id, embedder.model_name)
 
-            def workspace_stores() -> dict[str, tuple[str, int]]:
+            backend = services.settings.vector_backend
+
+            def workspace_stores() -> dict[tuple[str, str], int]:
                 with services.reading() as session:
                     return {
-                        store.namespace: (store.embedding_model, store.dimension)
+                        (store.backend, store.namespace): store.dimension
                         for store in db.list_stores(session, request.workspace_id)
                     }
 
             stores = await services.in_thread(workspace_stores)
             # A store made before already says its dimension: asking the model would load it
-            # (seconds on a CPU) even for a sync that ends up embedding nothing.
-            known = stores[namespace][1] if namespace in stores else None
+            # (seconds on a CPU) even for a sync that ends up embedding nothing. A store of
+            # another model, or on another backend (moved to Pinecone), means re-embedding.
+            known = stores.get((backend, namespace))
             dimension: int = (
                 known if known is not None else await services.in_thread(lambda: embedder.dimension)
             )
@@ -95,7 +98,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                     db.ensure_store(
                         session,
                         request.workspace_id,
-                        backend="lancedb",
+                        backend=backend,
                         namespace=namespace,
                         embedding_model=embedder.model_name,
                         dimension=dimension,
@@ -105,8 +108,8 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
             if known is None and stores:
                 await services.in_thread(_forget_embeddings, services, request.workspace_id)
                 log.warning(
-                    "a new embedding model: the next full sync of each source re-embeds it",
-                    extra={"model": embedder.model_name, "previous": sorted(stores)},
+                    "a new embedding model or vector store: the next full sync of each source re-embeds it",
+                    extra={"model": embedder.model_name, "previous": sorted(map(str, stores))},
                 )
             await services.vectors.ensure(namespace, dimension)
             await _purge_retired_vectors(services, request.workspace_id)

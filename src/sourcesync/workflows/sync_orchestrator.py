@@ -22,6 +22,7 @@ from .metrics import job_metrics
 from .services import Services
 from .sources import validate_source
 from .sync_queue import start_next_sync
+from .timeouts import INVOKE_TIMEOUT_ERROR, Timeout, limit, timed_out
 from .validation import parse_event
 
 ORCHESTRATOR_ID = "sync-orchestrator"
@@ -70,7 +71,7 @@ def create(
         fn_id=ORCHESTRATOR_ID,
         name="Sync orchestrator",
         trigger=inngest.TriggerEvent(event=SyncRequested.name),
-        timeouts=inngest.Timeouts(finish=datetime.timedelta(minutes=30)),
+        timeouts=inngest.Timeouts(finish=limit(services.settings, Timeout.SYNC)),
         retries=3,
         cancel=JOB_CANCEL,
         on_failure=finish_failed,
@@ -142,12 +143,18 @@ def create(
             namespace=store.namespace,
             mode=request.mode,
         )
-        await ctx.step.invoke(
-            f"sync-{request.source_type}",
-            function=workflow,
-            data=trigger.to_data(),
-            timeout=datetime.timedelta(minutes=30),
-        )
+        try:
+            await ctx.step.invoke(
+                f"sync-{request.source_type}",
+                function=workflow,
+                data=trigger.to_data(),
+                timeout=limit(services.settings, Timeout.SYNC),
+            )
+        except inngest.StepError as exc:
+            if exc.name != INVOKE_TIMEOUT_ERROR:
+                raise
+            message = timed_out(services.settings, Timeout.SYNC, f"the {request.source_type} sync")
+            raise inngest.NonRetriableError(message) from exc
 
         def finish_job() -> dict[str, Any]:
             with services.transaction() as session:

@@ -7,8 +7,8 @@ from sourcesync.stores import (
     ChunkRecord,
     DimensionMismatchError,
     JSONValue,
-    LanceDBVectorStore,
     StoreStats,
+    VectorStore,
 )
 from tests.stores.records import NAMESPACE, make_record
 
@@ -22,7 +22,7 @@ def unit_vector_at(degrees: float) -> list[float]:
 
 
 async def test_query_returns_nearest_first_with_cosine_scores(
-    store: LanceDBVectorStore,
+    store: VectorStore,
 ) -> None:
     angles = {"far": 80.0, "exact": 0.0, "near": 30.0, "opposite": 180.0, "mid": 60.0}
     await store.upsert(
@@ -42,7 +42,7 @@ async def test_query_returns_nearest_first_with_cosine_scores(
     assert opposite.score == 0.0
 
 
-async def test_query_scores_do_not_depend_on_vector_length(store: LanceDBVectorStore) -> None:
+async def test_query_scores_do_not_depend_on_vector_length(store: VectorStore) -> None:
     await store.upsert(NAMESPACE, [make_record("doc", vector=[5.0, 5.0, 0.0, 0.0])])
 
     [hit] = await store.query(NAMESPACE, "ws-1", [0.1, 0.0, 0.0, 0.0])
@@ -50,7 +50,7 @@ async def test_query_scores_do_not_depend_on_vector_length(store: LanceDBVectorS
     assert hit.score == pytest.approx(math.sqrt(0.5), abs=1e-5)
 
 
-async def test_query_returns_every_field_of_the_chunk(store: LanceDBVectorStore) -> None:
+async def test_query_returns_every_field_of_the_chunk(store: VectorStore) -> None:
     metadata: dict[str, JSONValue] = {
         "labels": ["bug", "ünïcode"],
         "nested": {"n": 1, "ok": True, "none": None},
@@ -70,7 +70,7 @@ async def test_query_returns_every_field_of_the_chunk(store: LanceDBVectorStore)
 
 
 async def test_query_never_returns_chunks_of_another_workspace(
-    store: LanceDBVectorStore,
+    store: VectorStore,
 ) -> None:
     await store.upsert(NAMESPACE, [make_record("theirs", workspace_id="ws-2", vector=QUERY)])
     await store.upsert(NAMESPACE, [make_record("mine", vector=unit_vector_at(70.0))])
@@ -81,7 +81,7 @@ async def test_query_never_returns_chunks_of_another_workspace(
     assert await store.query(NAMESPACE, "ws-3", QUERY, k=100) == []
 
 
-async def test_query_filters_by_source_id_and_source_type(store: LanceDBVectorStore) -> None:
+async def test_query_filters_by_source_id_and_source_type(store: VectorStore) -> None:
     await store.upsert(
         NAMESPACE,
         [
@@ -103,7 +103,7 @@ async def test_query_filters_by_source_id_and_source_type(store: LanceDBVectorSt
     assert await documents(source_id="it's") == ["quoted"]
 
 
-async def test_query_filters_by_path_glob(store: LanceDBVectorStore) -> None:
+async def test_query_filters_by_path_glob(store: VectorStore) -> None:
     paths = ["src/app/retry.py", "src/app/sub/deep.py", "docs/guide.md", "README.md", "it's.py"]
     await store.upsert(
         NAMESPACE,
@@ -122,7 +122,7 @@ async def test_query_filters_by_path_glob(store: LanceDBVectorStore) -> None:
     assert await paths_matching("READ?E.md") == ["README.md"]
 
 
-async def test_keyword_query_ranks_by_bm25_and_filters(store: LanceDBVectorStore) -> None:
+async def test_keyword_query_ranks_by_bm25_and_filters(store: VectorStore) -> None:
     await store.upsert(
         NAMESPACE,
         [
@@ -143,7 +143,7 @@ async def test_keyword_query_ranks_by_bm25_and_filters(store: LanceDBVectorStore
     assert await store.keyword_query(NAMESPACE, "ws-1", "  ", k=5) == []
 
 
-async def test_the_embedding_cache_keeps_vectors_by_text_hash(store: LanceDBVectorStore) -> None:
+async def test_the_embedding_cache_keeps_vectors_by_text_hash(store: VectorStore) -> None:
     await store.cache_vectors(NAMESPACE, {"h1": [0.0, 1.0, 0.0, 0.0], "h2": [1.0, 0.0, 0.0, 0.0]})
     # Two batches that embedded the same text at once both put it: one vector comes back.
     await store.cache_vectors(NAMESPACE, {"h1": [0.0, 1.0, 0.0, 0.0]})
@@ -156,7 +156,7 @@ async def test_the_embedding_cache_keeps_vectors_by_text_hash(store: LanceDBVect
 
 
 async def test_the_embedding_cache_outlives_the_chunks_and_goes_with_the_namespace(
-    store: LanceDBVectorStore,
+    store: VectorStore,
 ) -> None:
     await store.upsert(NAMESPACE, [make_record("a")])
     await store.cache_vectors(NAMESPACE, {"h1": [0.0, 1.0, 0.0, 0.0]})
@@ -172,14 +172,14 @@ def _fields(record: ChunkRecord) -> dict[str, object]:
     return {name: getattr(record, name) for name in ChunkRecord.__slots__}
 
 
-async def test_query_checks_k_and_the_vector_dimension(store: LanceDBVectorStore) -> None:
+async def test_query_checks_k_and_the_vector_dimension(store: VectorStore) -> None:
     with pytest.raises(ValueError, match="k must be"):
         await store.query(NAMESPACE, "ws-1", QUERY, k=0)
     with pytest.raises(DimensionMismatchError, match="query vector"):
         await store.query(NAMESPACE, "ws-1", [1.0, 0.0])
 
 
-async def test_stats_count_chunks_and_documents_per_source(store: LanceDBVectorStore) -> None:
+async def test_stats_count_chunks_and_documents_per_source(store: VectorStore) -> None:
     await store.upsert(NAMESPACE, [make_record(f"gh-{d}", n) for d in range(12) for n in range(2)])
     await store.upsert(
         NAMESPACE,

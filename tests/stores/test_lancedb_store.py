@@ -1,0 +1,86 @@
+"""What only the LanceDB store has: its tables on disk, their versions and indexes."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import lancedb
+import pyarrow as pa
+import pytest
+
+from sourcesync.stores import LanceDBVectorStore, NamespaceNotFoundError
+from sourcesync.stores.lance_tables import MISSING_COLUMNS, chunk_schema, table_name
+from tests.stores.records import DIMENSION, NAMESPACE, make_record
+
+
+def open_raw_table(path: Path, namespace: str = NAMESPACE) -> lancedb.table.Table:
+    return lancedb.connect(path).open_table(table_name(namespace))
+
+
+async def test_ensure_indexes_the_columns_writes_filter_on(store_path: Path) -> None:
+    store = LanceDBVectorStore(store_path)
+    await store.ensure(NAMESPACE, DIMENSION)
+    await LanceDBVectorStore(store_path).ensure(NAMESPACE, DIMENSION)
+    indexed = {tuple(index.columns) for index in open_raw_table(store_path).list_indices()}
+    assert {("document_id",), ("workspace_id",)} <= indexed
+
+
+@pytest.mark.filterwarnings("ignore:optimize\\(cleanup_older_than=0\\)")
+async def test_optimize_prunes_versions_and_keeps_data(store_path: Path) -> None:
+    store = LanceDBVectorStore(
+        store_path, optimize_every_writes=None, keep_versions_for=timedelta(0)
+    )
+    await store.ensure(NAMESPACE, DIMENSION)
+    for n in range(12):
+        await store.upsert(NAMESPACE, [make_record(f"doc-{n}")])
+    versions_before = len(open_raw_table(store_path).list_versions())
+
+    await store.optimize(NAMESPACE)
+
+    assert len(open_raw_table(store_path).list_versions()) < versions_before
+    assert (await store.stats(NAMESPACE, "ws-1")).chunk_count == 12
+
+
+@pytest.mark.filterwarnings("ignore:optimize\\(cleanup_older_than=0\\)")
+async def test_writes_trigger_optimize_every_n_writes(store_path: Path) -> None:
+    store = LanceDBVectorStore(store_path, optimize_every_writes=5, keep_versions_for=timedelta(0))
+    await store.ensure(NAMESPACE, DIMENSION)
+    for n in range(12):
+        await store.upsert(NAMESPACE, [make_record(f"doc-{n}")])
+
+    assert len(open_raw_table(store_path).list_versions()) < 12
+    assert (await store.stats(NAMESPACE, "ws-1")).chunk_count == 12
+
+
+async def test_operations_on_a_missing_namespace_say_to_ensure_it(store_path: Path) -> None:
+    store = LanceDBVectorStore(store_path)
+    with pytest.raises(NamespaceNotFoundError, match=r"call ensure\(namespace, dimension\)"):
+        await store.upsert("missing", [make_record("doc")])
+    with pytest.raises(NamespaceNotFoundError):
+        await store.query("missing", "ws-1", [1.0, 0.0, 0.0, 0.0])
+
+
+async def test_a_table_made_before_keywords_gains_them_and_stays_searchable(
+    store_path: Path,
+) -> None:
+    old_schema = pa.schema(
+        [field for field in chunk_schema(DIMENSION) if field.name not in MISSING_COLUMNS]
+    )
+    old = make_record("old", text="the heartbeat of the worker")
+    lancedb.connect(store_path).create_table(
+        NAMESPACE,
+        pa.Table.from_pylist(
+            [
+                {n: getattr(old, n) for n in old_schema.names if n != "metadata"}
+                | {"metadata": "{}"}
+            ],
+            schema=old_schema,
+        ),
+    )
+    store = LanceDBVectorStore(store_path)
+
+    await store.ensure(NAMESPACE, DIMENSION)
+    await store.upsert(NAMESPACE, [make_record("new", keywords="drain queue")])
+
+    [by_text] = await store.keyword_query(NAMESPACE, "ws-1", "heartbeat")
+    [by_keywords] = await store.keyword_query(NAMESPACE, "ws-1", "drain")
+    assert (by_text.document_id, by_keywords.document_id) == ("old", "new")
