@@ -366,6 +366,7 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
     import uvicorn
 
     from .api import create_app
+    from .dashboard import create_dashboard
     from .engine import StateLockedError
     from .runtime import EmbeddedRuntime, create_client
 
@@ -385,7 +386,9 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
                 "--engine inngest needs INNGEST_SIGNING_KEY (and INNGEST_EVENT_KEY) for Inngest "
                 "Cloud or a self-hosted server, or INNGEST_DEV=http://HOST:8288 for a dev server"
             )
-        app = create_app(services, create_client())
+        client = create_client()
+        app = create_app(services, client)
+        app.mount("", create_dashboard(services, client, None))
         log.info(
             "serving for Inngest",
             extra={

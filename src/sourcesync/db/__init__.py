@@ -80,6 +80,7 @@ from sourcesync.db.models import (
     Store,
     SyncMode,
     TokenKind,
+    TokenScope,
     Workspace,
 )
 from sourcesync.db.session import DEFAULT_DATABASE_URL, create_db_engine, create_session_factory
@@ -102,6 +103,7 @@ from sourcesync.db.tokens import (
     authenticate_token,
     count_user_tokens,
     create_token,
+    get_live_token,
     list_tokens,
     revoke_token,
 )
@@ -147,6 +149,7 @@ __all__ = [
     "SyncMode",
     "TokenKind",
     "TokenNotFoundError",
+    "TokenScope",
     "UnsupportedDatabaseError",
     "Workspace",
     "WorkspaceIdTakenError",
@@ -172,6 +175,7 @@ __all__ = [
     "get_document_contents",
     "get_documents",
     "get_job",
+    "get_live_token",
     "get_source",
     "get_workspace",
     "job_progress",
