@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
+from typer.testing import CliRunner
 
-from sourcesync import actions, db
+from sourcesync import actions, cli, db
 from sourcesync.keys import engine_keys
 from tests.pipeline.conftest import Harness, Repo
 
@@ -171,3 +173,29 @@ async def test_a_read_only_token_may_read_the_api_but_not_act(harness: Harness) 
         refused = await api.post("/api/sync", json={"source": "widgets"})
         assert refused.status_code == 403
         assert "read-only" in refused.json()["detail"]
+
+
+async def test_a_one_time_link_signs_in_once(harness: Harness, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli.app,
+        ["dashboard", "--no-open", "--port", "8123"],
+        env={"SOURCESYNC_HOME": str(harness.services.settings.home)},
+    )
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith("http://127.0.0.1:8123/login/link?code=")
+    assert actions.local_api_token(harness.services) not in url
+    path = url.removeprefix("http://127.0.0.1:8123")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=harness.runtime.app), base_url="http://dash"
+    ) as client:
+        first = await client.get(path)
+        assert first.status_code == 303 and "sourcesync_session" in first.headers["set-cookie"]
+        assert (await client.get("/jobs")).status_code == 200
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=harness.runtime.app), base_url="http://dash"
+    ) as other:
+        again = await other.get(path)
+        assert again.status_code == 401 and "used or expired" in again.text
+        forged = await other.get(path[:-3] + "AAA")
+        assert forged.status_code == 401

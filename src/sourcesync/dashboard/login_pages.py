@@ -12,7 +12,21 @@ from sourcesync import db
 
 from .context import Dashboard, FormError, current_viewer, read_form, safe_next, same_origin
 from .rendering import SECURITY_HEADERS, refuse, render
-from .sessions import SESSION_COOKIE, SESSION_SECONDS, Purpose, sign, verify
+from .sessions import (
+    LOGIN_LINK_SECONDS,
+    SESSION_COOKIE,
+    SESSION_SECONDS,
+    Purpose,
+    sign,
+    verify,
+)
+
+
+def login_link(key: bytes, token_id: str, base_url: str) -> str:
+    """A one-time sign-in link for ``token_id``, valid ``LOGIN_LINK_SECONDS``: it names the
+    token by id under the dashboard key's signature, so the token itself is not in it."""
+    code = sign(key, Purpose.LOGIN_LINK, token_id, LOGIN_LINK_SECONDS)
+    return f"{base_url.rstrip('/')}/login/link?code={code}"
 
 
 def _signed_in(dashboard: Dashboard, request: Request, token_id: str, target: str) -> Response:

@@ -192,6 +192,18 @@ def stop_waiting(session: Session, job_id: str, since: datetime) -> None:
     )
 
 
+def add_chunk_progress(session: Session, job_id: str, *, total: int = 0, embedded: int = 0) -> None:
+    """Count chunks a job's batches found (``total``) and embedded: progress while a
+    batch is embedded (atomic increments, so concurrent batches add up)."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            chunks_total=Job.chunks_total + total, chunks_embedded=Job.chunks_embedded + embedded
+        )
+    )
+
+
 def mark_job_running(session: Session, job_id: str, *, inngest_run_id: str | None = None) -> Job:
     """Move a queued job to running. A retry keeps the first start time; a job that
     already ended (cancelled before it started, say) is returned unchanged."""
