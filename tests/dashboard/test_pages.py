@@ -199,3 +199,19 @@ async def test_a_one_time_link_signs_in_once(harness: Harness, tmp_path: Path) -
         assert again.status_code == 401 and "used or expired" in again.text
         forged = await other.get(path[:-3] + "AAA")
         assert forged.status_code == 401
+
+
+async def test_a_large_payload_is_cut_with_a_way_to_see_it_all(
+    browser: httpx.AsyncClient,
+) -> None:
+    csrf = csrf_of((await browser.get("/send")).text)
+    words = " ".join(f"word{n}" for n in range(2_000))
+    sent = await browser.post(
+        "/send", data={"name": "demo/large", "data": f'{{"text": "{words}"}}', "csrf": csrf}
+    )
+    page = (await browser.get(sent.headers["location"])).text
+    assert "word1999" not in page
+    link = re.search(r'<a href="(/events/[0-9A-Z]+/payload)">See all</a>', page)
+    assert link
+    whole = await browser.get(link.group(1))
+    assert whole.json()["data"]["text"] == words

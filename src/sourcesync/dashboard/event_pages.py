@@ -5,15 +5,16 @@ registered function with its configuration and an "Invoke" form."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from sourcesync.engine import Engine, EventValidationError
+from sourcesync.engine.json_shapes import capped
 
 from .context import Dashboard, Viewer, json_object
 from .engine_views import PAGE_SIZE, run_lines
 from .guards import form_of, page
-from .rendering import refuse, render
+from .rendering import SECURITY_HEADERS, refuse, render
 
 ENGINE_ONLY = (
     "the workflows run on Inngest here, not on the embedded engine: open Inngest's own "
@@ -55,7 +56,18 @@ def event_routes(dashboard: Dashboard) -> list[Route]:
         if found is None:
             return refuse(request, viewer, 404, "no such event (it may have been pruned)")
         runs = run_lines(engine, engine.view.runs_for_event(found.internal_id))
-        return render(request, viewer, "event.html", row=found, runs=runs)
+        return render(
+            request, viewer, "event.html", row=found, payload=capped(found.event), runs=runs
+        )
+
+    async def payload(request: Request, viewer: Viewer) -> Response:
+        engine = needs_engine(dashboard, request, viewer)
+        if isinstance(engine, Response):
+            return engine
+        found = engine.view.event(request.path_params["event_id"])
+        if found is None:
+            return refuse(request, viewer, 404, "no such event (it may have been pruned)")
+        return JSONResponse(found.event, headers=SECURITY_HEADERS)
 
     async def send_form(request: Request, viewer: Viewer) -> Response:
         engine = needs_engine(dashboard, request, viewer)
@@ -133,6 +145,7 @@ def event_routes(dashboard: Dashboard) -> list[Route]:
     return [
         page(dashboard, "/events", events),
         page(dashboard, "/events/{event_id}", event),
+        page(dashboard, "/events/{event_id}/payload", payload),
         page(dashboard, "/send", send_form),
         page(dashboard, "/send", send, acting=True),
         page(dashboard, "/functions", functions),

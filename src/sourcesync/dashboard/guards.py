@@ -30,6 +30,9 @@ def page(dashboard: Dashboard, path: str, handler: Handler, *, acting: bool = Fa
             if acting:
                 return refuse(request, None, 401, "sign in first: your session has ended")
             target = urllib.parse.quote(request.url.path + _query(request), safe="/?=&")
+            if request.headers.get("hx-request"):
+                # A live region refreshing itself: htmx takes the whole page to sign-in.
+                return Response(status_code=401, headers={"HX-Redirect": f"/login?next={target}"})
             return RedirectResponse(f"/login?next={target}", status_code=303)
         if acting:
             try:

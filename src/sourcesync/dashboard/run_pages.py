@@ -5,10 +5,11 @@ invoked runs linked, output or error) with Cancel and Rerun, and a step's whole 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from sourcesync.engine import RunStatus
+from sourcesync.engine.read_view import run_result
 
 from .context import Dashboard, Viewer
 from .engine_views import (
@@ -108,6 +109,15 @@ def run_routes(dashboard: Dashboard) -> list[Route]:
             full_step_output(step), media_type="application/json", headers=SECURITY_HEADERS
         )
 
+    async def run_output(request: Request, viewer: Viewer) -> Response:
+        engine = needs_engine(dashboard, request, viewer)
+        if isinstance(engine, Response):
+            return engine
+        found = engine.view.run(request.path_params["run_id"])
+        if found is None:
+            return refuse(request, viewer, 404, "no such run")
+        return JSONResponse(run_result(found), headers=SECURITY_HEADERS)
+
     async def cancel(request: Request, viewer: Viewer) -> Response:
         engine = needs_engine(dashboard, request, viewer)
         if isinstance(engine, Response):
@@ -134,6 +144,7 @@ def run_routes(dashboard: Dashboard) -> list[Route]:
     return [
         page(dashboard, "/runs", runs),
         page(dashboard, "/runs/{run_id}", run),
+        page(dashboard, "/runs/{run_id}/output", run_output),
         page(dashboard, "/runs/{run_id}/steps/{step_id}", step_output),
         page(dashboard, "/runs/{run_id}/cancel", cancel, acting=True),
         page(dashboard, "/runs/{run_id}/rerun", rerun, acting=True),
