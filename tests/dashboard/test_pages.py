@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from pathlib import Path
 
 import httpx
+import inngest
 from typer.testing import CliRunner
 
 from sourcesync import actions, cli, db
+from sourcesync.dashboard import create_dashboard
 from sourcesync.keys import engine_keys
 from tests.pipeline.conftest import Harness, Repo
 
@@ -175,7 +177,7 @@ async def test_a_read_only_token_may_read_the_api_but_not_act(harness: Harness) 
         assert "read-only" in refused.json()["detail"]
 
 
-async def test_a_one_time_link_signs_in_once(harness: Harness, tmp_path: Path) -> None:
+async def test_a_one_time_link_signs_in_once(harness: Harness) -> None:
     result = CliRunner().invoke(
         cli.app,
         ["dashboard", "--no-open", "--port", "8123"],
@@ -215,3 +217,66 @@ async def test_a_large_payload_is_cut_with_a_way_to_see_it_all(
     assert link
     whole = await browser.get(link.group(1))
     assert whole.json()["data"]["text"] == words
+
+
+async def test_without_the_embedded_engine_engine_pages_point_to_inngest(
+    harness: Harness,
+) -> None:
+    app = create_dashboard(harness.services, inngest.Inngest(app_id="sourcesync"), None)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://dash"
+    ) as client:
+        await client.post("/login", data={"token": actions.local_api_token(harness.services)})
+        for path in ("/runs", "/events", "/functions", "/send"):
+            page = await client.get(path)
+            assert page.status_code == 404 and "Inngest" in page.text, path
+        assert (await client.get("/jobs")).status_code == 200
+
+
+async def test_a_function_is_invoked_with_a_payload_from_its_page(
+    harness: Harness, browser: httpx.AsyncClient
+) -> None:
+    fn = "sourcesync-sources-scheduler"
+    page = (await browser.get(f"/functions/{fn}")).text
+    assert "Invoke" in page and "* * * * *" in page  # its configuration, its cron
+    csrf = csrf_of(page)
+    bad = await browser.post(f"/functions/{fn}/invoke", data={"data": "[]", "csrf": csrf})
+    assert bad.status_code == 400 and "must be a JSON object" in bad.text
+    missing = await browser.post("/functions/nope/invoke", data={"data": "{}", "csrf": csrf})
+    assert missing.status_code == 404
+    invoked = await browser.post(
+        f"/functions/{fn}/invoke", data={"data": '{"why": "a test"}', "csrf": csrf}
+    )
+    assert invoked.status_code == 303
+    run_id = invoked.headers["location"].removeprefix("/runs/")
+    run = await harness.runtime.engine.wait_for_run(run_id)
+    assert run.function_id == fn
+    run_page = (await browser.get(f"/runs/{run_id}")).text
+    assert "inngest/function.invoked" in run_page
+
+
+async def test_a_job_page_names_its_failed_batches_and_document_errors(
+    harness: Harness, repo: Repo, browser: httpx.AsyncClient
+) -> None:
+    job_id = await synced(harness, repo)
+    workspace = actions.workspace_id(harness.services)
+
+    def record_failures() -> None:
+        with harness.services.transaction() as session:
+            db.record_batch_outcome(
+                session, job_id, db.BatchKind.FILES, 7, failed=2, error="the source timed out"
+            )
+            db.record_document_failure(
+                session,
+                job_id=job_id,
+                workspace_id=workspace,
+                document_id="doc-1",
+                stage=db.FailureStage.EMBED,
+                message="the embedder refused <this>",
+            )
+
+    # Off the event loop: the runtime's last steps may still be writing, and need the loop.
+    await asyncio.to_thread(record_failures)
+    page = (await browser.get(f"/jobs/{job_id}")).text
+    assert "files batch #7</strong>: the source timed out" in page
+    assert "embed" in page and "the embedder refused &lt;this&gt;" in page  # escaped

@@ -67,6 +67,18 @@ def _jobs(
     return lines, sources
 
 
+def _job(dashboard: Dashboard, job_id: str, workspace_id: str) -> dict[str, Any]:
+    """The job as the API shows it, with its failed batches (kind, index, error)."""
+    view = actions.job_view(dashboard.services, job_id, workspace_id)
+    with dashboard.services.reading() as session:
+        failed = db.failed_batches(session, view["jobId"])
+    return view | {
+        "failedBatches": [
+            {"kind": str(b.kind), "index": b.batch_index, "error": b.error} for b in failed
+        ]
+    }
+
+
 def sync_routes(dashboard: Dashboard) -> list[Route]:
     services = dashboard.services
 
@@ -130,7 +142,7 @@ def sync_routes(dashboard: Dashboard) -> list[Route]:
     async def job(request: Request, viewer: Viewer) -> Response:
         job_id = request.path_params["job_id"]
         try:
-            view = await services.in_thread(actions.job_view, services, job_id, viewer.workspace_id)
+            view = await services.in_thread(_job, dashboard, job_id, viewer.workspace_id)
         except db.JobNotFoundError as exc:
             return refuse(request, viewer, 404, str(exc))
         created = _ms(view["createdAt"]) or now_ms()
