@@ -6,7 +6,8 @@ Syncs the source of the requests sdist (cached by bench/search_eval.py) with the
 embedder in this process, reads the job's progress (files, batches, documents, chunks
 embedded: what `sourcesync sync` and the dashboard show) every 100 ms while it runs, and
 prints the longest stretch with no counter moving, with and without the chunk counter
-(the latter is what the CLI showed before chunks were counted).
+(the latter is what the CLI showed before chunks were counted), from the first documents
+batch to the job's end.
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ from sourcesync.workflows.services import Services
 SAMPLE_S = 0.1
 
 
-def longest_still(samples: list[tuple[float, tuple[int, ...]]]) -> float:
-    """The longest time between two changes of the sampled counters."""
-    longest, since, last = 0.0, samples[0][0], samples[0][1]
+def longest_still(samples: list[tuple[float, tuple[int, ...]]]) -> tuple[float, str]:
+    """The longest time between two changes of the sampled counters, and where it was."""
+    longest, where = 0.0, ""
+    since, last = samples[0]
     for at, value in samples[1:]:
         if value != last:
-            longest, since, last = max(longest, at - since), at, value
-    return max(longest, samples[-1][0] - since)
+            if at - since > longest:
+                longest, where = at - since, f"at {since:.1f} s, counters {last}"
+            since, last = at, value
+    return longest, where
 
 
 async def main() -> None:
@@ -69,8 +73,9 @@ async def main() -> None:
             await runtime.stop()
     chunks = view["metrics"]["embeddingsCreated"]
     print(f"job {view['status']} in {view['durationMs'] / 1000:.1f} s, {chunks} chunks")
-    print(f"longest still, every counter:           {longest_still(samples):5.1f} s")
-    print(f"longest still, without chunks embedded: {longest_still(batch_only):5.1f} s")
+    for label, series in (("every counter", samples), ("without chunks embedded", batch_only)):
+        still, where = longest_still(series)
+        print(f"longest still, {label:24} {still:5.1f} s ({where})")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,9 @@ log = logging.getLogger("sourcesync.workflows")
 EMBED_SLICE = 16
 """Chunk texts per embedder call. Concurrent calls share one encode (``encode_queue``), so
 small calls cost little, and the job's progress moves after each (well under 2 s on CPU)."""
-PROGRESS_EVERY_S = 1.0
-"""A batch writes its chunk progress to the job row at most this often."""
+PROGRESS_EVERY_S = 0.5
+"""A batch writes its chunk progress to the job row at most this often (its first slice
+at once)."""
 
 
 @dataclass
@@ -175,7 +176,7 @@ class _ChunkProgress:
         self.services = services
         self.job_id = job_id
         self.unsaved = 0
-        self.saved_at = time.monotonic()
+        self.saved_at = 0.0
 
     async def found(self, total: int) -> None:
         await self.services.in_thread(self._add, total, 0)
