@@ -112,9 +112,9 @@ async def test_a_sync_shows_in_jobs_job_trace_runs_and_events(
 async def test_no_secret_reaches_a_page(
     harness: Harness, repo: Repo, browser: httpx.AsyncClient
 ) -> None:
+    token = actions.local_api_token(harness.services)
     job_id = await synced(harness, repo)
     keys = engine_keys(harness.services.settings.home)
-    token = actions.local_api_token(harness.services)
     pages = ["/jobs", f"/jobs/{job_id}", "/runs", "/events", "/functions", "/sources", "/send"]
     for path in pages:
         text = (await browser.get(path)).text
@@ -280,3 +280,25 @@ async def test_a_job_page_names_its_failed_batches_and_document_errors(
     page = (await browser.get(f"/jobs/{job_id}")).text
     assert "files batch #7</strong>: the source timed out" in page
     assert "embed" in page and "the embedder refused &lt;this&gt;" in page  # escaped
+
+
+async def test_another_workspace_sees_its_jobs_but_not_the_shared_engine(
+    harness: Harness, repo: Repo
+) -> None:
+    await synced(harness, repo)
+
+    def other_token() -> str:
+        with harness.services.transaction() as session:
+            db.ensure_workspace(session, "other", workspace_id="other")
+            return db.create_token(session, "other", "other team")[1]
+
+    # Off the event loop: the runtime's last steps may still be writing, and need the loop.
+    other = await signed_in(harness, await asyncio.to_thread(other_token))
+    try:
+        jobs = await other.get("/jobs")
+        assert jobs.status_code == 200 and "widgets" not in jobs.text
+        for path in ("/runs", "/events", "/functions", "/send"):
+            refused = await other.get(path)
+            assert refused.status_code == 403 and "every workspace" in refused.text, path
+    finally:
+        await other.aclose()

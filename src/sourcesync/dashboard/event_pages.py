@@ -23,9 +23,21 @@ ENGINE_ONLY = (
 
 
 def needs_engine(dashboard: Dashboard, request: Request, viewer: Viewer) -> Engine | Response:
-    """The embedded engine, or a page saying that another runtime runs the workflows."""
+    """The embedded engine, or a page saying why not: another runtime runs the workflows,
+    or the viewer's token is of another workspace than the home's own. The engine runs
+    every workspace's syncs, so its pages (every run and event) are for the home's
+    workspace only; other workspaces see their jobs and traces on the sync pages."""
     if dashboard.engine is None:
         return refuse(request, viewer, 404, ENGINE_ONLY)
+    home = dashboard.services.settings.workspace
+    if viewer.workspace_id != home:
+        return refuse(
+            request,
+            viewer,
+            403,
+            f"the engine pages show every workspace's runs: they are for tokens of "
+            f"workspace {home!r}; your jobs and their traces are on the Jobs page",
+        )
     return dashboard.engine
 
 
