@@ -21,8 +21,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples scripts
+	$(BIN)/ruff format --check src tests bench examples scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/search_eval.py
 	$(BIN)/python bench/embedder_bench.py
 	$(BIN)/python bench/cli_bench.py
+	$(BIN)/python bench/dashboard_bench.py
 
 clean:
 	rm -rf $(VENV) .sourcesync .pytest_cache .mypy_cache .ruff_cache

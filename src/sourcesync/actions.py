@@ -255,6 +255,24 @@ def cancel_job(
     return job, SyncCancel(job_id=job.id)
 
 
+def job_progress(job: db.Job) -> dict[str, dict[str, int]]:
+    """How far a job has come, as ``{done, total}`` pairs (a total of 0 is not known yet).
+
+    Chunks move while a batch is embedded, so progress shows even while one large batch
+    takes a while; files, batches and documents move as batches end.
+    """
+    files_done = job.files_processed + job.files_failed + job.files_skipped + job.files_deleted
+    return {
+        "files": {"done": files_done, "total": job.files_total},
+        "batches": {"done": job.batches_completed, "total": job.batches_total},
+        "documents": {
+            "done": job.documents_processed + job.documents_failed,
+            "total": job.documents_total,
+        },
+        "chunks": {"done": job.chunks_embedded, "total": job.chunks_total},
+    }
+
+
 def job_view(services: Services, job_ref: str, workspace: str | None = None) -> dict[str, Any]:
     """A job with its metrics, counters, timings and per-document errors (of ``workspace``,
     when given: another workspace's job is not found)."""
@@ -276,6 +294,7 @@ def job_view(services: Services, job_ref: str, workspace: str | None = None) -> 
         "error": job.error,
         "stalled": stall_message(job, services.settings.stall_after_seconds),
         "batches": {"total": job.batches_total, "completed": job.batches_completed},
+        "progress": job_progress(job),
         "failures": [
             {"documentId": f.document_id, "stage": str(f.stage), "message": f.message}
             for f in failures

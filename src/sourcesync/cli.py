@@ -321,6 +321,37 @@ def _search_served(settings: Any, params: dict[str, Any]) -> list[dict[str, Any]
 
 
 @app.command()
+def dashboard(
+    port: Annotated[
+        int | None,
+        typer.Option(help="Port of the running `serve` (default SOURCESYNC_API_PORT)."),
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the link in a browser.")
+    ] = True,
+) -> None:
+    """Print a one-time sign-in link to the dashboard of `sourcesync serve` (valid for two
+    minutes; it signs in with this machine's token and holds no secret itself)."""
+    import webbrowser
+
+    from . import actions, db
+    from .dashboard.login_pages import login_link
+    from .keys import dashboard_key
+
+    services = open_services()
+    secret = actions.local_api_token(services)
+    with services.transaction() as session:
+        token = db.authenticate_token(session, secret)
+        assert token is not None  # local_api_token made or checked it just now
+        token_id = token.id
+    base = f"http://127.0.0.1:{port or services.settings.api_port}"
+    url = login_link(dashboard_key(services.settings.home), token_id, base)
+    console.print(url, markup=False, highlight=False, soft_wrap=True)
+    if open_browser:
+        webbrowser.open(url)
+
+
+@app.command()
 def serve(
     engine: Annotated[
         str, typer.Option(help="embedded: run the engine here; inngest: use Inngest.")
@@ -368,6 +399,7 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
     import uvicorn
 
     from .api import create_app
+    from .dashboard import create_dashboard
     from .engine import StateLockedError
     from .heap import settle_heap
     from .runtime import EmbeddedRuntime, create_client
@@ -388,7 +420,9 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
                 "--engine inngest needs INNGEST_SIGNING_KEY (and INNGEST_EVENT_KEY) for Inngest "
                 "Cloud or a self-hosted server, or INNGEST_DEV=http://HOST:8288 for a dev server"
             )
-        app = create_app(services, create_client())
+        client = create_client()
+        app = create_app(services, client)
+        app.mount("", create_dashboard(services, client, None))
         log.info(
             "serving for Inngest",
             extra={
@@ -400,6 +434,10 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
     settle_heap()
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     log.info("API listening", extra={"url": f"http://{host}:{port}"})
+    log.info(
+        "dashboard",
+        extra={"url": f"http://{host}:{port}/", "sign_in": "run `sourcesync dashboard`"},
+    )
     try:
         await server.serve()
     finally:

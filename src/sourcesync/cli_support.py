@@ -198,24 +198,23 @@ async def _watch(
         disable=quiet,
     )
     with progress:
-        files = progress.add_task("files", total=None)
-        batches = progress.add_task("batches", total=None)
-        embedded = progress.add_task("documents embedded", total=None)
+        # Chunks move while a batch is embedded; files, batches and documents as batches end.
+        tasks = {
+            name: progress.add_task(label, total=None)
+            for name, label in (
+                ("files", "files"),
+                ("batches", "batches"),
+                ("documents", "documents embedded"),
+                ("chunks", "chunks embedded"),
+            )
+        }
         while True:
             with services.transaction() as session:
                 job = db.require_job(session, job_id)
-                done = (
-                    job.files_processed + job.files_failed + job.files_skipped + job.files_deleted
-                )
-                progress.update(files, completed=done, total=job.files_total or None)
-                progress.update(
-                    batches, completed=job.batches_completed, total=job.batches_total or None
-                )
-                progress.update(
-                    embedded,
-                    completed=job.documents_processed + job.documents_failed,
-                    total=job.documents_total or None,
-                )
+                for name, pair in actions.job_progress(job).items():
+                    progress.update(
+                        tasks[name], completed=pair["done"], total=pair["total"] or None
+                    )
                 status = str(job.status)
                 stalled = stall_message(job, services.settings.stall_after_seconds)
             if stalled != shown_stall:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 EVENT_KEY_FILE = "event-key"
 SIGNING_KEY_FILE = "signing-key"
+DASHBOARD_KEY_FILE = "dashboard-key"
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,9 @@ def engine_keys(home: Path) -> EngineKeys:
         signing_key=os.environ.get("INNGEST_SIGNING_KEY")
         or _read_or_make(home / SIGNING_KEY_FILE, "signkey-prod-" + secrets.token_hex(32)),
     )
+
+
+def dashboard_key(home: Path) -> bytes:
+    """The key that signs the dashboard's session cookies and one-time login links of
+    ``home`` (made on first use, mode 0600): every process on the home shares it."""
+    return bytes.fromhex(_read_or_make(home / DASHBOARD_KEY_FILE, secrets.token_hex(32)))

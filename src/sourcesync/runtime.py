@@ -14,6 +14,7 @@ import inngest
 from fastapi import FastAPI
 
 from sourcesync.api import create_app
+from sourcesync.dashboard import create_dashboard
 from sourcesync.engine import Engine, EngineConfig
 from sourcesync.keys import EngineKeys, engine_keys
 from sourcesync.workflows import APP_ID
@@ -69,15 +70,20 @@ class EmbeddedRuntime:
 
     @property
     def app(self) -> FastAPI:
-        """The app serving ``/api/inngest`` and the REST API (once started)."""
+        """The app serving ``/api/inngest``, the REST API and the dashboard (once started)."""
         if self._app is None:
             raise RuntimeError("the runtime is not started")
         return self._app
 
     async def start(self) -> None:
         await self.engine.start()
-        self._app = create_app(self.services, create_client(self.engine.url, self.keys))
+        client = create_client(self.engine.url, self.keys)
+        self._app = create_app(self.services, client)
         await self.engine.register_app(self._app)
+        # One dashboard, on the engine's port (as Inngest's dev UI) and on the API's.
+        dashboard = create_dashboard(self.services, client, self.engine)
+        self._app.mount("", dashboard)
+        self.engine.mount(dashboard)
         # Another sourcesync process finds this engine here (its state is locked to us).
         engine_url_file(self.services.settings.home).write_text(self.engine.url + "\n")
 

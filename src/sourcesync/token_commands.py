@@ -16,6 +16,9 @@ def tokens_create(
     workspace: str | None = typer.Option(
         None, "--workspace", help="The workspace it may see (default: SOURCESYNC_WORKSPACE)."
     ),
+    read_only: bool = typer.Option(
+        False, "--read-only", help="It may look (API reads, dashboard) but not act."
+    ),
     as_json: JsonOption = False,
 ) -> None:
     """Make a token; it is printed once and stored hashed."""
@@ -28,11 +31,20 @@ def tokens_create(
             if workspace
             else actions.workspace_id(services)
         )
-        token, secret = db.create_token(session, workspace_id, name)
+        scope = db.TokenScope.READ if read_only else db.TokenScope.WRITE
+        token, secret = db.create_token(session, workspace_id, name, scope=scope)
     if as_json:
-        print_json({"id": token.id, "workspace": workspace_id, "name": name, "token": secret})
+        print_json(
+            {
+                "id": token.id,
+                "workspace": workspace_id,
+                "name": name,
+                "scope": str(scope),
+                "token": secret,
+            }
+        )
         return
-    console.print(f"Token [bold]{token.id}[/bold] for workspace {workspace_id} ({name}):")
+    console.print(f"Token [bold]{token.id}[/bold] ({scope}) for workspace {workspace_id} ({name}):")
     console.print(secret, markup=False, highlight=False)
     console.print("[dim]Shown once: send it as Authorization: Bearer <token>.[/dim]")
 
@@ -50,6 +62,7 @@ def tokens_list(as_json: JsonOption = False) -> None:
                 "workspace": t.workspace_id,
                 "name": t.name,
                 "kind": str(t.kind),
+                "scope": str(t.scope),
                 "createdAt": t.created_at.isoformat(),
                 "lastUsedAt": t.last_used_at.isoformat() if t.last_used_at else None,
                 "revokedAt": t.revoked_at.isoformat() if t.revoked_at else None,
@@ -59,12 +72,13 @@ def tokens_list(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "workspace", "name", "last used", "revoked")
+    table = Table("id", "workspace", "name", "scope", "last used", "revoked")
     for row in rows:
         table.add_row(
             row["id"],
             row["workspace"],
             row["name"],
+            row["scope"],
             row["lastUsedAt"] or "never",
             row["revokedAt"] or "",
         )

@@ -24,19 +24,28 @@ class Caller:
 
     token_id: str
     workspace_id: str
+    scope: db.TokenScope = db.TokenScope.WRITE
+
+    @property
+    def may_act(self) -> bool:
+        """Whether the token may change anything (a read-only one may only look)."""
+        return self.scope is db.TokenScope.WRITE
 
 
 def _refuse(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def caller_dependency(services: Services) -> Callable[..., Awaitable[Caller]]:
-    """A FastAPI dependency that authenticates the request's bearer token."""
+def caller_dependency(
+    services: Services, *, acting: bool = False
+) -> Callable[..., Awaitable[Caller]]:
+    """A FastAPI dependency that authenticates the request's bearer token; with
+    ``acting``, a read-only token is refused (403)."""
 
     def lookup(secret: str) -> Caller | None:
         with services.transaction() as session:
             token = db.authenticate_token(session, secret)
-            return None if token is None else Caller(token.id, token.workspace_id)
+            return None if token is None else Caller(token.id, token.workspace_id, token.scope)
 
     async def caller(authorization: str | None = Header(default=None)) -> Caller:
         if not authorization:
@@ -50,6 +59,8 @@ def caller_dependency(services: Services) -> Callable[..., Awaitable[Caller]]:
         found = await services.in_thread(lookup, secret.strip())
         if found is None:
             raise _refuse("the API token is not valid (unknown or revoked)")
+        if acting and not found.may_act:
+            raise HTTPException(403, "this API token is read-only: it may not change anything")
         return found
 
     return caller

@@ -22,9 +22,10 @@ class SyncBody(BaseModel):
 def create_rest_router(services: Services, client: inngest.Inngest) -> APIRouter:
     router = APIRouter(prefix="/api")
     Authenticated = Annotated[Caller, Depends(caller_dependency(services))]
+    Acting = Annotated[Caller, Depends(caller_dependency(services, acting=True))]
 
     @router.post("/sync", status_code=202)
-    async def request_sync(body: SyncBody, caller: Authenticated) -> dict[str, Any]:
+    async def request_sync(body: SyncBody, caller: Acting) -> dict[str, Any]:
         try:
             job, event = await services.in_thread(
                 lambda: actions.queue_sync(
@@ -68,7 +69,7 @@ def create_rest_router(services: Services, client: inngest.Inngest) -> APIRouter
             raise HTTPException(404, str(exc)) from exc
 
     @router.post("/jobs/{job_id}/cancel")
-    async def cancel_job(job_id: str, caller: Authenticated) -> dict[str, Any]:
+    async def cancel_job(job_id: str, caller: Acting) -> dict[str, Any]:
         try:
             job, event = await services.in_thread(
                 actions.cancel_job, services, job_id, caller.workspace_id

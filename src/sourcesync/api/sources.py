@@ -26,6 +26,7 @@ class NewSource(BaseModel):
 def create_sources_router(services: Services, client: inngest.Inngest) -> APIRouter:
     router = APIRouter(prefix="/api")
     Authenticated = Annotated[Caller, Depends(caller_dependency(services))]
+    Acting = Annotated[Caller, Depends(caller_dependency(services, acting=True))]
 
     @router.get("/source-types")
     async def source_types(caller: Authenticated) -> list[dict[str, Any]]:
@@ -64,7 +65,7 @@ def create_sources_router(services: Services, client: inngest.Inngest) -> APIRou
         return await services.in_thread(actions.source_view, services, source)
 
     @router.post("/sources", status_code=201)
-    async def add_source(body: NewSource, caller: Authenticated) -> dict[str, Any]:
+    async def add_source(body: NewSource, caller: Acting) -> dict[str, Any]:
         def add() -> db.Source:
             return actions.add_source(
                 services,
@@ -89,9 +90,7 @@ def create_sources_router(services: Services, client: inngest.Inngest) -> APIRou
         return view | {"firstSync": {"jobId": job.id}}
 
     @router.delete("/sources/{reference}")
-    async def remove_source(
-        reference: str, caller: Authenticated, force: bool = False
-    ) -> dict[str, Any]:
+    async def remove_source(reference: str, caller: Acting, force: bool = False) -> dict[str, Any]:
         try:
             removal = await actions.remove_source(
                 services, reference, force=force, workspace=caller.workspace_id

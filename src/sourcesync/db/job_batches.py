@@ -221,6 +221,17 @@ def job_progress(session: Session, job_id: str) -> JobProgress:
     )
 
 
+def failed_batches(session: Session, job_id: str) -> list[JobBatch]:
+    """The job's batches that failed, files first, in order."""
+    return list(
+        session.scalars(
+            select(JobBatch)
+            .where(JobBatch.job_id == job_id, JobBatch.status == BatchStatus.FAILED)
+            .order_by(JobBatch.kind, JobBatch.batch_index)
+        )
+    )
+
+
 def _ensure_job_exists(session: Session, job_id: str) -> None:
     if session.scalar(select(Job.id).where(Job.id == job_id)) is None:
         raise JobNotFoundError(job_id)

@@ -73,14 +73,16 @@ def list_jobs(
     source_id: str | None = None,
     status: JobStatus | None = None,
     limit: int = DEFAULT_JOB_LIST_LIMIT,
+    offset: int = 0,
 ) -> list[Job]:
-    """The workspace's jobs, newest first, optionally of one source and/or one status."""
+    """The workspace's jobs, newest first, optionally of one source and/or one status;
+    ``offset`` skips the first ones (pages)."""
     query = select(Job).where(Job.workspace_id == workspace_id)
     if source_id is not None:
         query = query.where(Job.source_id == source_id)
     if status is not None:
         query = query.where(Job.status == status)
-    query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+    query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit).offset(offset)
     return list(session.scalars(query))
 
 
@@ -194,6 +196,18 @@ def stop_waiting(session: Session, job_id: str, since: datetime) -> None:
         update(Job)
         .where(Job.id == job_id, Job.waiting_since == since)
         .values(waiting_on=None, waiting_since=None)
+    )
+
+
+def add_chunk_progress(session: Session, job_id: str, *, total: int = 0, embedded: int = 0) -> None:
+    """Count chunks a job's batches found (``total``) and embedded: progress while a
+    batch is embedded (atomic increments, so concurrent batches add up)."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            chunks_total=Job.chunks_total + total, chunks_embedded=Job.chunks_embedded + embedded
+        )
     )
 
 

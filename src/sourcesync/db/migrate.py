@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The newest migration's revision (a test holds it to Alembic's head): a database already
 there is checked with one query, without importing Alembic (a third of a CLI command's
 start-up)."""

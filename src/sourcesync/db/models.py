@@ -232,6 +232,11 @@ class Job(Base):
     waiting_on: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     """What the job's oldest unanswered call waits on (the embedder, the source)."""
     waiting_since: Mapped[datetime | None]
+    chunks_total: Mapped[int] = _counter()
+    """Chunks of the job's documents batches so far (progress only: a retried batch counts
+    again; the metrics come from batch outcomes)."""
+    chunks_embedded: Mapped[int] = _counter()
+    """Of those, chunks embedded (or found in the embedding cache) so far."""
 
 
 class JobBatch(Base):
@@ -336,8 +341,16 @@ class TokenKind(enum.StrEnum):
     """Made on first start, in ``SOURCESYNC_HOME/api-token``: for this machine's own use."""
 
 
+class TokenScope(enum.StrEnum):
+    READ = "read"
+    """Reads the workspace (jobs, sources, search, the dashboard) and acts on nothing."""
+    WRITE = "write"
+    """Reads, and acts: syncs, cancels, sends events, adds and removes sources."""
+
+
 class ApiToken(Base):
-    """A bearer token for ``/api/*``, scoped to one workspace; only its SHA-256 is stored."""
+    """A bearer token for ``/api/*`` and the dashboard, scoped to one workspace; only its
+    SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
 
@@ -351,3 +364,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    scope: Mapped[TokenScope] = mapped_column(
+        _string_enum(TokenScope, "token_scope"),
+        default=TokenScope.WRITE,
+        server_default=TokenScope.WRITE.value,
+    )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from sourcesync.db.column_types import utcnow
 from sourcesync.db.errors import NotFoundError
-from sourcesync.db.models import ApiToken, TokenKind
+from sourcesync.db.models import ApiToken, TokenKind, TokenScope
 
 TOKEN_PREFIX = "ssk_"
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -32,11 +32,17 @@ def _digest(secret: str) -> str:
 
 
 def create_token(
-    session: Session, workspace_id: str, name: str, kind: TokenKind = TokenKind.USER
+    session: Session,
+    workspace_id: str,
+    name: str,
+    kind: TokenKind = TokenKind.USER,
+    scope: TokenScope = TokenScope.WRITE,
 ) -> tuple[ApiToken, str]:
     """A new token of the workspace and its secret (the only time the secret exists)."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(workspace_id=workspace_id, name=name, kind=kind, token_hash=_digest(secret))
+    token = ApiToken(
+        workspace_id=workspace_id, name=name, kind=kind, scope=scope, token_hash=_digest(secret)
+    )
     session.add(token)
     session.flush()
     return token, secret
@@ -55,6 +61,12 @@ def authenticate_token(session: Session, secret: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
         token.last_used_at = now
     return token
+
+
+def get_live_token(session: Session, token_id: str) -> ApiToken | None:
+    """The token of this id unless it was revoked (a dashboard session names its token)."""
+    token = session.get(ApiToken, token_id)
+    return token if token is not None and token.revoked_at is None else None
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

@@ -12,14 +12,19 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.types import ASGIApp
+
 from .app_calls import AppCaller
 from .clock import now_ms
 from .config import EngineConfig
 from .core import Core
-from .enums import RunStatus
+from .enums import InternalEvent, RunStatus
 from .errors import RegistrationError
 from .function_config import FunctionConfig, parse_function_config
 from .http_api import create_http_app
+from .ids import new_ulid
 from .intake import validate_events
 from .read_view import ReadView
 from .registry import Registry, next_cron_ms
@@ -61,6 +66,7 @@ class Engine:
         self._changed = asyncio.Condition()
         self._loop_task: asyncio.Task[None] | None = None
         self._server: Any = None
+        self._http_app: Starlette | None = None
         self._server_task: asyncio.Task[None] | None = None
 
     # -- lifecycle --------------------------------------------------------------
@@ -76,6 +82,18 @@ class Engine:
         if self._scheduler is None:
             raise RuntimeError("the engine is not started")
         return self._scheduler
+
+    @property
+    def view(self) -> ReadView:
+        """Read-only queries of the state, for inspection (use on the engine's loop)."""
+        return ReadView(self.state)
+
+    def mount(self, app: ASGIApp) -> None:
+        """Serve ``app`` on the engine's port for every path its own routes do not take
+        (a dashboard, say); the app guards itself."""
+        if self._http_app is None:
+            raise RuntimeError("the engine is not started")
+        self._http_app.router.routes.append(Mount("", app=app))
 
     async def start(self) -> None:
         """Open the state (refusing one another engine holds), serve HTTP, start scheduling."""
@@ -97,6 +115,7 @@ class Engine:
         app = create_http_app(
             self, ReadView(self.state), self.config.signing_key, self.config.event_key
         )
+        self._http_app = app
         config = uvicorn.Config(
             app, host=self.config.host, port=self.config.port, log_level="warning", lifespan="off"
         )
@@ -200,6 +219,21 @@ class Engine:
             raise KeyError(run.function_id)
         with self.scheduler.transaction() as effects:
             return create_run(self.scheduler.core, fn, run.event_ids, now_ms(), effects)
+
+    def invoke(self, function_id: str, data: dict[str, Any]) -> str | None:
+        """Start a run of a function with ``data`` as Inngest's dev UI "Invoke" does: an
+        ``inngest/function.invoked`` event, with no parent run. None when flow control
+        skipped it; ``KeyError`` for an unknown function."""
+        fn = self._registry.get(function_id)
+        if fn is None:
+            raise KeyError(function_id)
+        [event] = validate_events({"name": InternalEvent.INVOKED, "data": data})
+        now = now_ms()
+        internal_id = new_ulid()
+        event |= {"id": internal_id, "ts": now}
+        with self.scheduler.transaction() as effects:
+            self.state.insert_event(internal_id, event, now)
+            return create_run(self.scheduler.core, fn, [internal_id], now, effects)
 
     def cancel(self, run_id: str) -> bool:
         """Cancel a queued or running run; False when it had already ended."""

@@ -24,8 +24,18 @@ def new_ulid() -> str:
             _last_random = int.from_bytes(os.urandom(10), "big") >> 1
         _last_ms = now
         value = (now << 80) | (_last_random & ((1 << 80) - 1))
+    return _encode(value, 26)
+
+
+def _encode(value: int, length: int) -> str:
     chars = []
-    for _ in range(26):
+    for _ in range(length):
         chars.append(_ALPHABET[value & 31])
         value >>= 5
     return "".join(reversed(chars))
+
+
+def ulid_bound(ms: int, *, upper: bool = False) -> str:
+    """The smallest (or, with ``upper``, the largest) ULID of millisecond ``ms``: ids are
+    time-ordered, so a time window of events or runs is a range of their primary key."""
+    return _encode(ms, 10) + ("Z" if upper else "0") * 16

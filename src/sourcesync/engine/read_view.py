@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .enums import RunStatus
+from .ids import ulid_bound
 from .state import EventRow, RunRow, StateStore, StepRow
 
 
@@ -48,8 +49,27 @@ class ReadView:
         status: RunStatus | None = None,
         limit: int = 50,
         before: str | None = None,
+        since_ms: int | None = None,
     ) -> list[RunRow]:
-        return self._store.list_runs(function_id, status, limit, before)
+        """Runs newest first, from ``before`` (a run id: the next page) back to ``since_ms``."""
+        since = ulid_bound(since_ms) if since_ms is not None else None
+        return self._store.list_runs(function_id, status, limit, before, since)
+
+    def child_runs(self, run_id: str) -> list[RunRow]:
+        return self._store.child_runs(run_id)
+
+    def runs_by_event_field(
+        self, field: str, value: str, since_ms: int, until_ms: int, limit: int = 2_000
+    ) -> list[RunRow]:
+        """Runs whose triggering event, received within the window, has ``data[field]``
+        equal to ``value`` (a job's runs by its id, say), oldest first."""
+        return self._store.runs_by_event_field(
+            field, value, ulid_bound(since_ms), ulid_bound(until_ms, upper=True), limit
+        )
+
+    def timers(self, run_id: str) -> dict[str, int]:
+        """When each pending sleep, wait or invoke of the run times out, by step id."""
+        return self._store.timers(run_id)
 
     def runs_for_event(self, internal_id: str) -> list[RunRow]:
         return self._store.runs_for_event(internal_id)

@@ -9,6 +9,7 @@ not embedded again: the store keeps an embedding cache by the hash of the chunk'
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from sourcesync import db
@@ -24,6 +25,13 @@ from sourcesync.stores import ChunkRecord
 from .services import Services
 
 log = logging.getLogger("sourcesync.workflows")
+
+EMBED_SLICE = 16
+"""Chunk texts per embedder call. Concurrent calls share one encode (``encode_queue``), so
+small calls cost little, and the job's progress moves after each (well under 2 s on CPU)."""
+PROGRESS_EVERY_S = 0.5
+"""A batch writes its chunk progress to the job row at most this often (its first slice
+at once)."""
 
 
 @dataclass
@@ -105,7 +113,11 @@ async def embed_documents(
     """
     ready, failed = await services.in_thread(_prepare, services, job_id, workspace_id, document_ids)
     result = EmbedResult(failed=failed)
-    vectors_by_document = await _embed_all(services, job_id, workspace_id, namespace, ready, result)
+    progress = _ChunkProgress(services, job_id)
+    await progress.found(sum(len(item.chunks) for item in ready))
+    vectors_by_document = await _embed_all(
+        services, job_id, workspace_id, namespace, ready, result, progress
+    )
     embedded = [item for item in ready if item.document.id in vectors_by_document]
     await services.in_thread(_check_job_active, services, job_id)
     records = {
@@ -158,6 +170,29 @@ async def _store(
         await services.vectors.replace_documents_chunks(namespace, workspace_id, changed)
 
 
+class _ChunkProgress:
+    """A batch's chunk counts, added to its job's row at most every ``PROGRESS_EVERY_S``."""
+
+    def __init__(self, services: Services, job_id: str) -> None:
+        self.services = services
+        self.job_id = job_id
+        self.unsaved = 0
+        self.saved_at = 0.0
+
+    async def found(self, total: int) -> None:
+        await self.services.in_thread(self._add, total, 0)
+
+    async def embedded(self, count: int, *, last: bool = False) -> None:
+        self.unsaved += count
+        if self.unsaved and (last or time.monotonic() - self.saved_at >= PROGRESS_EVERY_S):
+            count, self.unsaved, self.saved_at = self.unsaved, 0, time.monotonic()
+            await self.services.in_thread(self._add, 0, count)
+
+    def _add(self, total: int, embedded: int) -> None:
+        with self.services.transaction() as session:
+            db.add_chunk_progress(session, self.job_id, total=total, embedded=embedded)
+
+
 async def _embed_all(
     services: Services,
     job_id: str,
@@ -165,6 +200,7 @@ async def _embed_all(
     namespace: str,
     ready: list[_Prepared],
     result: EmbedResult,
+    progress: _ChunkProgress,
 ) -> dict[str, list[list[float]]]:
     """Vectors of every chunk by document; texts the namespace already holds are reused."""
     texts = {indexed.hash: indexed.embedded for item in ready for indexed in item.indexed}
@@ -173,16 +209,30 @@ async def _embed_all(
     missing = {text_hash: text for text_hash, text in texts.items() if text_hash not in known}
     if known:
         log.info("reusing %d stored vectors of unchanged chunk texts", len(known))
+    chunk_count = sum(len(item.indexed) for item in ready)
+    await progress.embedded(chunk_count - len(missing), last=not missing)
     if missing:
+        # By length, so that each call pads little (as one large call would).
+        order = sorted(missing, key=lambda text_hash: len(missing[text_hash]))
+        fresh: list[list[float]] = []
         try:
-            with services.metrics.embed_seconds.time():
-                fresh = await services.embedder.embed(list(missing.values()))
+            for start in range(0, len(order), EMBED_SLICE):
+                part = order[start : start + EMBED_SLICE]
+                with services.metrics.embed_seconds.time():
+                    fresh += await services.embedder.embed([missing[h] for h in part])
+                await progress.embedded(len(part), last=start + EMBED_SLICE >= len(order))
         except Exception as exc:
             log.warning("embedding a batch failed; embedding document by document", exc_info=exc)
             return await _embed_one_by_one(
-                services, job_id, workspace_id, namespace, ready, known, result
+                services,
+                job_id,
+                workspace_id,
+                namespace,
+                ready,
+                known,
+                result,
             )
-        embedded = dict(zip(missing, fresh, strict=True))
+        embedded = dict(zip(order, fresh, strict=True))
         await services.vectors.cache_vectors(namespace, embedded)
         known |= embedded
     return {item.document.id: [known[indexed.hash] for indexed in item.indexed] for item in ready}

@@ -77,6 +77,15 @@ class QueueQueries(Connection):
             (run_id, QueueKind.CALL, run_at, run_at - priority_ms, run_id, QueueKind.CALL),
         )
 
+    def timers(self, run_id: str) -> dict[str, int]:
+        """When each of a run's pending timers (sleep, wait or invoke timeout) fires, by step."""
+        rows = self._all(
+            "SELECT step_id, run_at FROM queue WHERE run_id = ? AND kind != ? "
+            "AND step_id IS NOT NULL",
+            (run_id, QueueKind.CALL),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     def queue_depth(self) -> int:
         row = self._one("SELECT count(*) FROM queue")
         return int(row[0]) if row else 0

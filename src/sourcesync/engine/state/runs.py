@@ -180,7 +180,9 @@ class RunQueries(Connection):
         status: RunStatus | None = None,
         limit: int = 50,
         before: str | None = None,
+        since: str | None = None,
     ) -> list[RunRow]:
+        """Runs newest first; ``before`` and ``since`` bound their ids (ULIDs, so times)."""
         clauses, params = [], []
         for column, value in (("function_id", function_id), ("status", status)):
             if value:
@@ -189,6 +191,9 @@ class RunQueries(Connection):
         if before:
             clauses.append("id < ?")
             params.append(before)
+        if since:
+            clauses.append("id >= ?")
+            params.append(since)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._all(
             f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY id DESC LIMIT ?",
@@ -201,6 +206,29 @@ class RunQueries(Connection):
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN "
             "(SELECT run_id FROM run_events WHERE event_internal_id = ?) ORDER BY id",
             (internal_id,),
+        )
+        return [_run(row) for row in rows]
+
+    def child_runs(self, run_id: str) -> list[RunRow]:
+        """The runs a run invoked (``step.invoke``), oldest first."""
+        rows = self._all(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE parent_run_id = ? ORDER BY id", (run_id,)
+        )
+        return [_run(row) for row in rows]
+
+    def runs_by_event_field(
+        self, field: str, value: str, first_event: str, last_event: str, limit: int
+    ) -> list[RunRow]:
+        """Runs triggered by an event whose ``data[field]`` is ``value``, among the events
+        whose internal ids lie in ``[first_event, last_event]`` (a time window: ULIDs)."""
+        if not field.isidentifier():
+            raise ValueError(f"not a field name: {field!r}")
+        rows = self._all(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN (SELECT r.run_id FROM events e "
+            "JOIN run_events r ON r.event_internal_id = e.internal_id "
+            "WHERE e.internal_id BETWEEN ? AND ? AND json_extract(e.body, ?) = ?) "
+            "ORDER BY id LIMIT ?",
+            (first_event, last_event, f"$.data.{field}", value, limit),
         )
         return [_run(row) for row in rows]
 

@@ -69,6 +69,8 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 MIGRATIONS: tuple[str, ...] = (
     SCHEMA_V1,
     "ALTER TABLE runs ADD COLUMN force_step_plan INTEGER NOT NULL DEFAULT 0;",
+    # The dashboard links a run to the runs it invoked.
+    "CREATE INDEX IF NOT EXISTS runs_by_parent ON runs(parent_run_id);",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
