@@ -30,8 +30,8 @@ EMBED_SLICE = 16
 """Chunk texts per embedder call. Concurrent calls share one encode (``encode_queue``), so
 small calls cost little, and the job's progress moves after each (well under 2 s on CPU)."""
 PROGRESS_EVERY_S = 0.5
-"""A batch writes its chunk progress to the job row at most this often (its first slice
-at once)."""
+"""While a batch embeds, it writes its chunk progress to the job row at most this often;
+what is left goes in the transaction that marks its documents processed."""
 
 
 @dataclass
@@ -114,7 +114,7 @@ async def embed_documents(
     ready, failed = await services.in_thread(_prepare, services, job_id, workspace_id, document_ids)
     result = EmbedResult(failed=failed)
     progress = _ChunkProgress(services, job_id)
-    await progress.found(sum(len(item.chunks) for item in ready))
+    progress.found(sum(len(item.chunks) for item in ready))
     vectors_by_document = await _embed_all(
         services, job_id, workspace_id, namespace, ready, result, progress
     )
@@ -143,8 +143,11 @@ async def embed_documents(
                 str(exc),
             )
         result.failed += len(embedded)
+        await progress.flush()
         return result
-    await services.in_thread(_mark_processed, services, job_id, workspace_id, embedded)
+    await services.in_thread(
+        _mark_processed, services, job_id, workspace_id, embedded, progress.take()
+    )
     result.processed += len(embedded)
     result.embeddings += sum(len(item.chunks) for item in embedded)
     return result
@@ -171,22 +174,40 @@ async def _store(
 
 
 class _ChunkProgress:
-    """A batch's chunk counts, added to its job's row at most every ``PROGRESS_EVERY_S``."""
+    """A batch's chunk counts (found, embedded) not yet on its job's row.
+
+    While the batch embeds they are written at most every ``PROGRESS_EVERY_S`` (so the
+    first time once a slice ends that far into the batch); the rest goes with the batch's
+    documents (``take``). A batch done sooner (cached texts, a fast embedder) adds no write
+    transaction of its own: with ten batches at a time, SQLite's one writer is the limit.
+    """
 
     def __init__(self, services: Services, job_id: str) -> None:
         self.services = services
         self.job_id = job_id
-        self.unsaved = 0
-        self.saved_at = 0.0
+        self.total = 0
+        self.embedded = 0
+        self.saved_at = time.monotonic()
 
-    async def found(self, total: int) -> None:
-        await self.services.in_thread(self._add, total, 0)
+    def found(self, count: int) -> None:
+        self.total += count
 
-    async def embedded(self, count: int, *, last: bool = False) -> None:
-        self.unsaved += count
-        if self.unsaved and (last or time.monotonic() - self.saved_at >= PROGRESS_EVERY_S):
-            count, self.unsaved, self.saved_at = self.unsaved, 0, time.monotonic()
-            await self.services.in_thread(self._add, 0, count)
+    async def embedded_some(self, count: int) -> None:
+        self.embedded += count
+        if time.monotonic() - self.saved_at >= PROGRESS_EVERY_S:
+            await self.flush()
+
+    async def flush(self) -> None:
+        counts = self.take()
+        if any(counts):
+            self.saved_at = time.monotonic()
+            await self.services.in_thread(self._add, *counts)
+
+    def take(self) -> tuple[int, int]:
+        """The counts not yet written, as (found, embedded); they are the caller's now."""
+        counts = (self.total, self.embedded)
+        self.total = self.embedded = 0
+        return counts
 
     def _add(self, total: int, embedded: int) -> None:
         with self.services.transaction() as session:
@@ -210,7 +231,7 @@ async def _embed_all(
     if known:
         log.info("reusing %d stored vectors of unchanged chunk texts", len(known))
     chunk_count = sum(len(item.indexed) for item in ready)
-    await progress.embedded(chunk_count - len(missing), last=not missing)
+    await progress.embedded_some(chunk_count - len(missing))
     if missing:
         # By length, so that each call pads little (as one large call would).
         order = sorted(missing, key=lambda text_hash: len(missing[text_hash]))
@@ -220,7 +241,7 @@ async def _embed_all(
                 part = order[start : start + EMBED_SLICE]
                 with services.metrics.embed_seconds.time():
                     fresh += await services.embedder.embed([missing[h] for h in part])
-                await progress.embedded(len(part), last=start + EMBED_SLICE >= len(order))
+                await progress.embedded_some(len(part))
         except Exception as exc:
             log.warning("embedding a batch failed; embedding document by document", exc_info=exc)
             return await _embed_one_by_one(
@@ -309,8 +330,14 @@ def _check_job_active(services: Services, job_id: str) -> None:
 
 
 def _mark_processed(
-    services: Services, job_id: str, workspace_id: str, items: list[_Prepared]
+    services: Services,
+    job_id: str,
+    workspace_id: str,
+    items: list[_Prepared],
+    progress: tuple[int, int],
 ) -> None:
+    """Mark the documents processed, with the chunk progress (found, embedded) not yet on
+    the job's row."""
     with services.transaction() as session:
         db.require_job_active(session, job_id)
         db.mark_documents_processed(
@@ -318,6 +345,9 @@ def _mark_processed(
             workspace_id,
             [(i.document.id, i.document.content_hash or "", len(i.chunks)) for i in items],
         )
+        total, embedded = progress
+        if total or embedded:
+            db.add_chunk_progress(session, job_id, total=total, embedded=embedded)
 
 
 def _record_failure(
