@@ -191,8 +191,8 @@ def test_two_cli_syncs_at_once_share_one_engine_and_both_finish(cli_home: Path, 
         for _ in range(2)
     ]
     outputs = [process.communicate(timeout=240) for process in processes]
-    for process, (_, err) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, err.decode()[-2000:]
+    for process, (out, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, (out.decode()[-2000:], err.decode()[-2000:])
     jobs = [json.loads(out) for out, _ in outputs]
     assert {job["status"] for job in jobs} == {"completed"}
     views = json.loads(runner.invoke(cli_app, ["jobs", "--json"]).stdout)
