@@ -4,6 +4,13 @@ import asyncio
 from collections.abc import Sequence
 from enum import StrEnum
 
+# The two searches below start together on worker threads, and in a fresh process each
+# imports numpy for the first time (the embedder through onnxruntime, the store through
+# pyarrow); numpy's extension module imported from two threads at once can fail with
+# "partially initialized module" (seen in cold `sourcesync search`). Imported here, in
+# the thread that imports this module, it is whole before either search starts.
+import numpy  # noqa: F401
+
 from sourcesync.embeddings import Embedder
 from sourcesync.search.keywords import keyword_terms
 from sourcesync.search.ranking import FileHit, Fusion, fuse_files
