@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,18 @@ from sourcesync import actions
 from sourcesync.cli import app as cli_app
 
 from .conftest import Harness, Repo
+
+
+def failed_runs(state: Path) -> list[tuple[object, ...]]:
+    """The engine's failed runs and steps, to say why a sync failed."""
+    with sqlite3.connect(state) as db:
+        runs = db.execute(
+            "SELECT id, function_id, status, error FROM runs WHERE error IS NOT NULL"
+        ).fetchall()
+        steps = db.execute(
+            "SELECT run_id, name, status, attempts, error FROM steps WHERE error IS NOT NULL"
+        ).fetchall()
+    return runs + steps
 
 
 def small_repo(repo: Repo) -> None:
@@ -198,7 +211,11 @@ def test_two_cli_syncs_at_once_share_one_engine_and_both_finish(cli_home: Path, 
     ]
     outputs = [process.communicate(timeout=240) for process in processes]
     for process, (out, err) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, (out.decode()[-2000:], err.decode()[-2000:])
+        assert process.returncode == 0, (
+            out.decode()[-2000:],
+            err.decode()[-2000:],
+            failed_runs(cli_home / "engine.db"),
+        )
     jobs = [json.loads(out) for out, _ in outputs]
     assert {job["status"] for job in jobs} == {"completed"}
     views = json.loads(runner.invoke(cli_app, ["jobs", "--json"]).stdout)
