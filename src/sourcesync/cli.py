@@ -420,6 +420,7 @@ async def _serve(services: Any, engine: str, host: str, port: int) -> None:
                 "--engine inngest needs INNGEST_SIGNING_KEY (and INNGEST_EVENT_KEY) for Inngest "
                 "Cloud or a self-hosted server, or INNGEST_DEV=http://HOST:8288 for a dev server"
             )
+        await services.vectors.warm()
         client = create_client()
         app = create_app(services, client)
         app.mount("", create_dashboard(services, client, None))

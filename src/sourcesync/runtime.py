@@ -76,6 +76,9 @@ class EmbeddedRuntime:
         return self._app
 
     async def start(self) -> None:
+        # Before the engine resumes any run: no import of the store's libraries can then
+        # race another thread's (a first import on two threads at once can fail).
+        await self.services.vectors.warm()
         await self.engine.start()
         client = create_client(self.engine.url, self.keys)
         self._app = create_app(self.services, client)

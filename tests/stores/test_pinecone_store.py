@@ -222,3 +222,12 @@ def test_the_fake_needs_the_api_key(fake_pinecone: FakePinecone) -> None:
     answer = httpx.get(f"{fake_pinecone.control_url}/indexes", headers={"Api-Key": "wrong"})
 
     assert answer.status_code == 401
+
+
+async def test_warming_opens_the_local_cache_and_asks_pinecone_nothing(
+    fake_pinecone: FakePinecone, tmp_path: Path
+) -> None:
+    store = pinecone_store(fake_pinecone, tmp_path / "cache")
+    await store.warm()
+    assert (tmp_path / "cache").is_dir()
+    assert sum(fake_pinecone.requests.values()) == 0

@@ -33,6 +33,17 @@ async def test_another_process_reads_and_writes_without_ensuring(
     assert (await store.stats(NAMESPACE, "ws-1")).chunk_count == 1
 
 
+async def test_a_warmed_store_ensures_and_writes_as_any(make_store: StoreMaker) -> None:
+    warmed = make_store()
+    await warmed.warm()
+    await warmed.warm()  # twice is no error
+
+    await warmed.ensure(NAMESPACE, DIMENSION)
+    await warmed.upsert(NAMESPACE, [make_record("doc")])
+
+    assert (await warmed.stats(NAMESPACE, "ws-1")).chunk_count == 1
+
+
 async def chunk_ids(store: VectorStore, workspace_id: str = "ws-1") -> list[str]:
     hits = await store.query(NAMESPACE, workspace_id, [1.0, 0.0, 0.0, 0.0], k=10_000)
     return sorted(hit.id for hit in hits)

@@ -192,6 +192,12 @@ class VectorStore(Protocol):
         """Raise when the store cannot be reached (for readiness probes); cheap."""
         ...
 
+    async def warm(self) -> None:
+        """Load the store's libraries and open its local files now, so that a process that
+        will sync pays for them before its first batch, not during it (importing LanceDB
+        alone takes about a second). Reaches no remote service."""
+        ...
+
     async def drop(self, namespace: str) -> None:
         """Delete the namespace's table and everything in it; a missing table is no error."""
         ...

@@ -234,6 +234,10 @@ class LanceDBVectorStore:
         """The directory is there and readable."""
         await asyncio.to_thread(self._db.list_tables)
 
+    async def warm(self) -> None:
+        """Import LanceDB and connect to the directory."""
+        await asyncio.to_thread(lambda: self._db)
+
     async def drop(self, namespace: str) -> None:
         """Delete the namespace's table; a missing table is no error."""
         await asyncio.to_thread(self._drop_blocking, namespace)

@@ -356,6 +356,10 @@ class PineconeVectorStore:
         """Pinecone's control plane answers with the vector index (it exists, the key works)."""
         await self._indexes.check_reachable()
 
+    async def warm(self) -> None:
+        """Open the local embedding cache (LanceDB); Pinecone itself is reached on first use."""
+        await asyncio.to_thread(self._cache_db)
+
     async def drop(self, namespace: str) -> None:
         """Delete the namespace from both indexes; a missing one is no error."""
         from pinecone import NotFoundError
