@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .asgi_call import asgi_post
+from .asgi_call import asgi_post, serve_route
 from .canonical_json import canonical_json
 
 SDK_HEADER = "inngest-py:v0.5.19"
@@ -89,13 +89,19 @@ class AppCaller:
         self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
         self._in_process: dict[str, Any] = {}
+        # The SDK's handler in an in-process app, by serve URL (without the query).
+        self._serve_routes: dict[str, Any] = {}
         self._slots = asyncio.Semaphore(max_in_flight)
         self._signing_key = signing_key
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0))
 
-    def mount(self, origin: str, app: Any) -> None:
-        """Serve calls to URLs under ``origin`` with the ASGI ``app``, in process."""
+    def mount(self, origin: str, app: Any, serve_url: str) -> None:
+        """Serve calls to URLs under ``origin`` with the ASGI ``app``, in process; calls to
+        ``serve_url`` go straight to the SDK's handler when the app is a FastAPI app."""
         self._in_process[origin.rstrip("/")] = app
+        route = serve_route(app, serve_url)
+        if route is not None:
+            self._serve_routes[serve_url] = route
 
     def headers(self, body: bytes) -> dict[str, str]:
         headers = {"content-type": "application/json", "x-inngest-sdk": SDK_HEADER}
@@ -118,8 +124,7 @@ class AppCaller:
         """POST a call request; connection errors propagate as ``httpx.HTTPError``."""
         headers = self.headers(body)
         async with self._slots:
-            origin = _origin(url)
-            app = self._in_process.get(origin)
+            app = self._serve_routes.get(url.split("?", 1)[0]) or self._in_process.get(_origin(url))
             if app is None:
                 response = await self._http.post(url, content=body, headers=headers)
                 return AppResponse(response.status_code, dict(response.headers), response.content)
