@@ -13,6 +13,7 @@ in the app's own middleware, as a real HTTP request the SDK reads and verifies.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -31,13 +32,21 @@ AsgiApp = Callable[[Scope, Any, Any], Awaitable[None]]
 SDK_FASTAPI_MODULE = "inngest.fast_api"
 
 
+@functools.lru_cache(maxsize=256)
+def _target(url: str) -> tuple[str, bytes, str, bytes, tuple[str, int]]:
+    """Scheme, host header, path, raw path and server of a URL without its query."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    server = (parts.hostname or "localhost", port)
+    return parts.scheme, parts.netloc.encode(), unquote(parts.path), parts.path.encode(), server
+
+
 def post_scope(url: str, body: bytes, headers: Mapping[str, str]) -> Scope:
     """The ASGI scope of a POST of ``body`` to ``url``, as a server would build it."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    base, _, query = url.partition("?")
+    scheme, host, path, raw_path, server = _target(base)
     raw_headers = [
-        (b"host", parts.netloc.encode()),
+        (b"host", host),
         (b"content-length", str(len(body)).encode()),
         *((name.lower().encode(), value.encode()) for name, value in headers.items()),
     ]
@@ -46,14 +55,14 @@ def post_scope(url: str, body: bytes, headers: Mapping[str, str]) -> Scope:
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
         "method": "POST",
-        "scheme": parts.scheme,
-        "path": unquote(parts.path),
-        "raw_path": parts.path.encode(),
-        "query_string": parts.query.encode(),
+        "scheme": scheme,
+        "path": path,
+        "raw_path": raw_path,
+        "query_string": query.encode(),
         "root_path": "",
         "headers": raw_headers,
         "client": ("127.0.0.1", 0),
-        "server": (host, port),
+        "server": server,
     }
 
 
