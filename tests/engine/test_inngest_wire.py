@@ -99,3 +99,47 @@ async def test_an_opcode_inngest_knows_but_this_engine_lacks_fails_the_run(
 
     assert run.status == "Failed"
     assert "does not support step op 'WaitForSignal'" in run.error["message"]
+
+
+# -- the call request's headers ------------------------------------------------------
+
+
+async def test_call_requests_carry_the_headers_inngests_executor_sends(engine: Engine) -> None:
+    """``httpdriver.do``: the run id, the step being called, a fresh request id per call,
+    ``User-Agent: Inngest``; the SDK and server-kind headers only go with a sync."""
+    planned = [{"id": STEP_ID, "op": "StepPlanned", "name": "later"}]
+    ran = [{"id": STEP_ID, "op": "StepRun", "name": "later", "data": 1}]
+    seen = await scripted_app(engine, [(206, planned, {}), (206, ran, {}), (200, "ok", {})])
+    run = await run_to_end(engine, "t/scripted")
+
+    assert run.status == "Completed", run.error
+    assert [headers["x-run-id"] for headers in seen] == [run.id] * len(seen)
+    assert [headers["x-inngest-step-id"] for headers in seen] == ["step", STEP_ID, "step"]
+    request_ids = [headers["x-request-id"] for headers in seen]
+    assert len(set(request_ids)) == len(request_ids)
+    assert all(len(request_id) == 26 for request_id in request_ids)
+    for headers in seen:
+        assert headers["user-agent"] == "Inngest"
+        assert headers["content-type"] == "application/json"
+        assert "x-inngest-sdk" not in headers
+        assert "x-inngest-server-kind" not in headers
+        # Unsigned: this engine has no signing key (test_signing covers signed calls).
+        assert "x-inngest-signature" not in headers
+
+
+async def test_a_function_sees_the_request_id_as_on_inngest(engine: Engine) -> None:
+    client = make_client(engine)
+
+    @client.create_function(fn_id="ids", trigger=inngest.TriggerEvent(event="t/ids"))
+    async def ids(ctx: inngest.Context) -> Any:
+        return {"request_id": ctx.request_id, "run_id": ctx.run_id}
+
+    app = FastAPI()
+    inngest.fast_api.serve(app, client, [ids])
+    await engine.register_app(app)
+    run = await run_to_end(engine, "t/ids")
+
+    assert run.status == "Completed", run.error
+    assert run.output["run_id"] == run.id
+    assert isinstance(run.output["request_id"], str)
+    assert len(run.output["request_id"]) == 26

@@ -22,8 +22,10 @@ import httpx
 
 from .asgi_call import asgi_post, serve_route
 from .canonical_json import canonical_json
+from .ids import new_ulid
 
-SDK_HEADER = "inngest-py:v0.5.19"
+# Inngest's executor names itself so on every request it makes to an app.
+USER_AGENT = "Inngest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +157,19 @@ class AppCaller:
         if route is not None:
             self._serve_routes[serve_url] = route
 
-    def headers(self, body: bytes) -> dict[str, str]:
-        headers = {"content-type": "application/json", "x-inngest-sdk": SDK_HEADER}
+    def headers(self, body: bytes, run_id: str, step_id: str) -> dict[str, str]:
+        """The headers of a call request, those Inngest's executor sends (its
+        ``httpdriver``): no SDK or server-kind header, which it sends only when syncing."""
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "x-run-id": run_id,
+            "x-request-id": new_ulid(),
+            "x-inngest-step-id": step_id,
+        }
         if self._signing_key:
             # The SDK verifies the signature over the JSON canonical form (RFC 8785).
             headers["x-inngest-signature"] = sign_body(canonical_json(body), self._signing_key)
-            headers["x-inngest-server-kind"] = "cloud"
-        else:
-            headers["x-inngest-server-kind"] = "dev"
         return headers
 
     def _acquire(self) -> _Worker:
@@ -172,9 +179,9 @@ class AppCaller:
         self._workers.append(worker)
         return worker
 
-    async def post(self, url: str, body: bytes) -> AppResponse:
+    async def post(self, url: str, body: bytes, run_id: str, step_id: str) -> AppResponse:
         """POST a call request; connection errors propagate as ``httpx.HTTPError``."""
-        headers = self.headers(body)
+        headers = self.headers(body, run_id, step_id)
         async with self._slots:
             app = self._serve_routes.get(url.split("?", 1)[0]) or self._in_process.get(_origin(url))
             if app is None:

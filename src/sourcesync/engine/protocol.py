@@ -75,7 +75,8 @@ async def call(
     body = request_body(store, item, run, fn, events)
     started = time.perf_counter()
     try:
-        response = await caller.post(call_url(fn, item.step_id), body)
+        step_id = item.step_id or DISCOVERY_STEP_ID
+        response = await caller.post(call_url(fn, item.step_id), body, run.id, step_id)
     except httpx.HTTPError as exc:
         return Outcome(status=0, transport_error=f"could not reach the app: {exc!r}")
     if log.isEnabledFor(logging.DEBUG):
