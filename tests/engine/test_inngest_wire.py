@@ -23,14 +23,18 @@ async def scripted_app(
     engine: Engine, answers: list[tuple[int, Any, dict[str, str]]], retries: int = 3
 ) -> list[dict[str, str]]:
     """Register an app whose calls get ``answers`` in turn (the last one repeats); return
-    the headers of each call request, as the app saw them."""
+    the headers of each call request, as the app saw them, with ``ctx.request_id``."""
     seen: list[dict[str, str]] = []
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             await inner(scope, receive, send)
             return
+        message = await receive()
+        ctx = json.loads(message["body"])["ctx"]
+        # The headers, and the request id the body's ctx carries beside them.
         seen.append({k.decode(): v.decode() for k, v in scope["headers"]})
+        seen[-1]["ctx.request_id"] = ctx.get("request_id", "")
         status, body, headers = answers[min(len(seen), len(answers)) - 1]
         raw_headers = [(k.encode(), v.encode()) for k, v in headers.items()]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
@@ -118,6 +122,7 @@ async def test_call_requests_carry_the_headers_inngests_executor_sends(engine: E
     request_ids = [headers["x-request-id"] for headers in seen]
     assert len(set(request_ids)) == len(request_ids)
     assert all(len(request_id) == 26 for request_id in request_ids)
+    assert [headers["ctx.request_id"] for headers in seen] == request_ids
     for headers in seen:
         assert headers["user-agent"] == "Inngest"
         assert headers["content-type"] == "application/json"

@@ -22,7 +22,6 @@ import httpx
 
 from .asgi_call import asgi_post, serve_route
 from .canonical_json import canonical_json
-from .ids import new_ulid
 
 # Inngest's executor names itself so on every request it makes to an app.
 USER_AGENT = "Inngest"
@@ -157,14 +156,14 @@ class AppCaller:
         if route is not None:
             self._serve_routes[serve_url] = route
 
-    def headers(self, body: bytes, run_id: str, step_id: str) -> dict[str, str]:
+    def headers(self, body: bytes, run_id: str, step_id: str, request_id: str) -> dict[str, str]:
         """The headers of a call request, those Inngest's executor sends (its
         ``httpdriver``): no SDK or server-kind header, which it sends only when syncing."""
         headers = {
             "content-type": "application/json",
             "user-agent": USER_AGENT,
             "x-run-id": run_id,
-            "x-request-id": new_ulid(),
+            "x-request-id": request_id,
             "x-inngest-step-id": step_id,
         }
         if self._signing_key:
@@ -179,9 +178,11 @@ class AppCaller:
         self._workers.append(worker)
         return worker
 
-    async def post(self, url: str, body: bytes, run_id: str, step_id: str) -> AppResponse:
+    async def post(
+        self, url: str, body: bytes, *, run_id: str, step_id: str, request_id: str
+    ) -> AppResponse:
         """POST a call request; connection errors propagate as ``httpx.HTTPError``."""
-        headers = self.headers(body, run_id, step_id)
+        headers = self.headers(body, run_id, step_id, request_id)
         async with self._slots:
             app = self._serve_routes.get(url.split("?", 1)[0]) or self._in_process.get(_origin(url))
             if app is None:
