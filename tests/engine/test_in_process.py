@@ -108,3 +108,24 @@ def test_the_serve_route_is_found_only_where_the_sdk_answers() -> None:
     async def plain_asgi(scope: Scope, receive: Receive, send: Send) -> None: ...
 
     assert serve_route(plain_asgi, url) is None
+
+
+async def test_an_app_registered_again_at_the_same_url_gets_the_calls(engine: Engine) -> None:
+    client = make_client(engine)
+    first = FastAPI()
+    inngest.fast_api.serve(first, client, [two_steps(client)])
+    await engine.register_app(first)
+
+    second = FastAPI()
+    inngest.fast_api.serve(second, client, [two_steps(client)])
+    paths: list[str] = []
+
+    async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
+        paths.append(scope["path"])
+        await second(scope, receive, send)
+
+    await engine.register_app(wrapper)
+    run = await run_once(engine)
+
+    assert run.status == RunStatus.COMPLETED
+    assert paths.count("/api/inngest") >= 4  # the sync's PUT, then the three calls

@@ -155,6 +155,8 @@ class AppCaller:
         route = serve_route(app, serve_url)
         if route is not None:
             self._serve_routes[serve_url] = route
+        else:  # a new app at the same URL, served whole
+            self._serve_routes.pop(serve_url, None)
 
     def headers(self, body: bytes, run_id: str, step_id: str, request_id: str) -> dict[str, str]:
         """The headers of a call request, those Inngest's executor sends (its
