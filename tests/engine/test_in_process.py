@@ -18,9 +18,11 @@ from .conftest import make_client
 
 
 class Recorder:
-    """ASGI middleware recording the method, path and stepId of every request."""
+    """ASGI middleware recording the tag, path and stepId of every request, and the app
+    the scope names (Starlette sets it before the middleware runs)."""
 
     seen: list[tuple[str, str, str]] = []
+    apps: list[Any] = []
 
     def __init__(self, app: ASGIApp, tag: str) -> None:
         self.app = app
@@ -30,6 +32,7 @@ class Recorder:
         query = scope.get("query_string", b"").decode()
         step = next((p[7:] for p in query.split("&") if p.startswith("stepId=")), "")
         Recorder.seen.append((self.tag, scope["path"], step))
+        Recorder.apps.append(scope.get("app"))
         await self.app(scope, receive, send)
 
 
@@ -56,6 +59,7 @@ async def test_the_apps_middleware_sees_every_call(engine: Engine) -> None:
     app.add_middleware(Recorder, tag="recorder")
     await engine.register_app(app)
     Recorder.seen.clear()
+    Recorder.apps.clear()
 
     run = await run_once(engine)
 
@@ -66,6 +70,7 @@ async def test_the_apps_middleware_sees_every_call(engine: Engine) -> None:
     assert len(calls) == 3
     assert {tag for tag, _, _ in calls} == {"recorder"}
     assert all(step == "step" for _, _, step in calls)
+    assert all(seen is app for seen in Recorder.apps)
 
 
 async def test_a_route_the_app_matches_first_gets_the_calls(engine: Engine) -> None:

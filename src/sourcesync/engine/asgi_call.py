@@ -89,14 +89,23 @@ def serve_route(app: Any, url: str) -> AsgiApp | None:
         return None
     handler: Callable[[Request], Awaitable[Any]] = endpoint
 
+    router = app.router
+
     async def serve(scope: Scope, receive: Any, send: Any) -> None:
+        # What the app's routing would have added to the scope for this route.
+        scope.update(router=router, endpoint=handler, path_params={})
         response = await handler(Request(scope, receive, send))
         await response(scope, receive, send)
 
-    wrapped: AsgiApp = serve
+    middleware: AsgiApp = serve
     for cls, args, kwargs in reversed(getattr(app, "user_middleware", [])):
-        wrapped = cls(wrapped, *args, **kwargs)
-    return wrapped
+        middleware = cls(middleware, *args, **kwargs)
+
+    async def app_call(scope: Scope, receive: Any, send: Any) -> None:
+        scope["app"] = app  # as the app sets it before its middleware runs
+        await middleware(scope, receive, send)
+
+    return app_call
 
 
 async def asgi_post(
