@@ -153,8 +153,8 @@ class Engine:
         self, app: Any, *, serve_path: str = "/api/inngest", origin: str = "http://app.embedded"
     ) -> list[str]:
         """Mount an ASGI app in process and make it sync itself; return its function ids."""
-        self._caller.mount(origin, app)
         url = origin.rstrip("/") + serve_path
+        self._caller.mount(origin, app, url)
         response = await asyncio.to_thread(self._caller.put_in_process, url)
         # inngest-py answers its PUT with the engine's reply to its sync, refusals included.
         try:

@@ -66,6 +66,21 @@ class Opcode(StrEnum):
     AI_GATEWAY = "AIGateway"
 
 
+# Every opcode name Inngest's executor reads (Go ``enums.Opcode``), including those the
+# embedded engine does not implement: an answer with any other name is unreadable.
+INNGEST_OPCODE_NAMES = frozenset(
+    {
+        *(opcode.value for opcode in Opcode),
+        "Gateway",
+        "WaitForSignal",
+        "RunComplete",
+        "SyncRunComplete",
+        "DiscoveryRequest",
+        "DeferAdd",
+        "DeferAbort",
+    }
+)
+
 # Opcodes that schedule something: a repeat of one for a pending step is ignored.
 SCHEDULING_OPCODES = frozenset(
     {Opcode.STEP_PLANNED, Opcode.SLEEP, Opcode.WAIT_FOR_EVENT, Opcode.INVOKE_FUNCTION}

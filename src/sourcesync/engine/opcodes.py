@@ -145,7 +145,8 @@ def _apply_ops(
             return
         handler = HANDLERS.get(str(kind))
         if handler is None:
-            error = plain_error(f"unknown step op {kind!r} from the SDK")
+            # An opcode Inngest knows (the answer was readable) but this engine lacks.
+            error = plain_error(f"the embedded engine does not support step op {kind!r}")
             finish(core, run, RunStatus.FAILED, None, error, now, effects)
             return
         name = str(raw.get("displayName") or raw.get("name") or step_id)

@@ -16,6 +16,7 @@ import httpx
 
 from .app_calls import AppCaller
 from .config import USE_API_THRESHOLD_BYTES
+from .ids import new_ulid
 from .registry import RegisteredFunction
 from .responses import Outcome, parse_response
 from .state import QueueItem, RunRow, StateStore, dumps
@@ -26,9 +27,15 @@ DISCOVERY_STEP_ID = "step"
 
 
 def request_body(
-    store: StateStore, item: QueueItem, run: RunRow, fn: RegisteredFunction, events: str
+    store: StateStore,
+    item: QueueItem,
+    run: RunRow,
+    fn: RegisteredFunction,
+    events: str,
+    request_id: str,
 ) -> bytes:
-    """The call request for ``item``; ``events`` is the run's events as a JSON array text."""
+    """The call request for ``item``; ``events`` is the run's events as a JSON array text,
+    ``request_id`` this request's own id (also its ``x-request-id`` header)."""
     memos, stack = store.memos_json(run.id)
     ctx = {
         "run_id": run.id,
@@ -38,6 +45,7 @@ def request_body(
         "fn_id": fn.id,
         "step_id": item.step_id or DISCOVERY_STEP_ID,
         "env": "dev",
+        "request_id": request_id,
         "stack": {"stack": stack, "current": len(stack)},
     }
     head = dumps({"ctx": ctx, "version": 1})[:-1]
@@ -72,10 +80,14 @@ async def call(
     events: str,
 ) -> Outcome:
     """Make one call request and read the answer; an unreachable app is an outcome too."""
-    body = request_body(store, item, run, fn, events)
+    request_id = new_ulid()
+    body = request_body(store, item, run, fn, events, request_id)
     started = time.perf_counter()
     try:
-        response = await caller.post(call_url(fn, item.step_id), body)
+        step_id = item.step_id or DISCOVERY_STEP_ID
+        response = await caller.post(
+            call_url(fn, item.step_id), body, run_id=run.id, step_id=step_id, request_id=request_id
+        )
     except httpx.HTTPError as exc:
         return Outcome(status=0, transport_error=f"could not reach the app: {exc!r}")
     if log.isEnabledFor(logging.DEBUG):

@@ -9,6 +9,7 @@ from typing import Any
 from .app_calls import AppResponse
 from .clock import now_ms
 from .durations import parse_duration_ms, parse_timestamp_ms
+from .enums import INNGEST_OPCODE_NAMES
 
 
 @dataclass
@@ -20,6 +21,9 @@ class Outcome:
     no_retry: bool = False
     retry_at: int | None = None
     transport_error: str | None = None
+    # An answer the executor could not read (Inngest's ``DriverResponse.Err``): a call
+    # error, retried, whatever the answer's headers said, as Inngest discards it.
+    unreadable: str | None = None
 
 
 def parse_response(response: AppResponse) -> Outcome:
@@ -31,6 +35,10 @@ def parse_response(response: AppResponse) -> Outcome:
     if response.status == 206 and isinstance(body, dict):
         # Older SDKs answer one opcode object instead of a list; Inngest accepts both.
         body = [body]
+    if response.status == 206 and isinstance(body, list):
+        unreadable = unreadable_opcode(body)
+        if unreadable is not None:
+            return Outcome(status=response.status, unreadable=unreadable)
     headers = {k.lower(): v for k, v in response.headers.items()}
     retry_at = None
     if "retry-after" in headers:
@@ -41,6 +49,27 @@ def parse_response(response: AppResponse) -> Outcome:
         no_retry=headers.get("x-inngest-no-retry") == "true",
         retry_at=retry_at,
     )
+
+
+def unreadable_opcode(ops: list[Any]) -> str | None:
+    """Why Inngest's executor cannot read a 206 answer's opcodes, or None when it can.
+
+    Its driver decodes the whole list into its ``Opcode`` enum before acting on any of
+    it, so one unknown name voids the answer (``httpdriver.ParseGenerator``).
+    """
+    for op in ops:
+        if not isinstance(op, dict) or "op" not in op:
+            continue
+        # JSON null leaves Go's string empty, which is no opcode's name either.
+        name = "" if op["op"] is None else op["op"]
+        if not isinstance(name, str):
+            reason = f"Opcode should be a string, got {json.dumps(name)}"
+        elif name not in INNGEST_OPCODE_NAMES:
+            reason = f"{name} does not belong to Opcode values"
+        else:
+            continue
+        return f"error reading generator opcode response: {reason}"
+    return None
 
 
 def retry_after_ms(value: str) -> int | None:
@@ -76,6 +105,13 @@ def function_error(outcome: Outcome) -> Any:
     """A failed call's error as Inngest stores it: the SDK's own body, unchanged."""
     if outcome.transport_error:
         return plain_error(outcome.transport_error, name="TransportError")
+    if outcome.unreadable:
+        # Inngest's executor wraps its own error without prefixing the name.
+        return {
+            "error": outcome.unreadable,
+            "name": DEFAULT_ERROR_NAME,
+            "message": outcome.unreadable,
+        }
     body = outcome.body
     if isinstance(body, dict) and "message" in body:
         return body
@@ -86,6 +122,8 @@ def failure_reason(outcome: Outcome) -> str:
     """The executor's own word for a failed call (Inngest's ``DriverResponse.Err``)."""
     if outcome.transport_error:
         return outcome.transport_error
+    if outcome.unreadable:
+        return outcome.unreadable
     if outcome.no_retry:
         return "NonRetriableError"
     return f"invalid status code: {outcome.status}"

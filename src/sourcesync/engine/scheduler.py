@@ -10,6 +10,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from .app_calls import AppCaller
 from .clock import now_ms
@@ -35,6 +36,16 @@ EVENTS_CACHE_RUNS = 1_024
 RETRY_APPLY_MS = 1_000
 
 
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """An app's answer to a call, waiting to be applied with the removal of its item."""
+
+    item: QueueItem
+    run: RunRow
+    fn: RegisteredFunction | None
+    outcome: Outcome
+
+
 class Scheduler:
     def __init__(self, core: Core, caller: AppCaller, on_finished: Callable[[], None]) -> None:
         self.core = core
@@ -52,6 +63,8 @@ class Scheduler:
         self.pruned_at = 0
         # Each run's events as JSON text: they never change, and every call sends them.
         self._events: dict[str, str] = {}
+        # Call results waiting to be applied (``apply_results``), in arrival order.
+        self._results: list[CallResult] = []
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Effects]:
@@ -101,6 +114,7 @@ class Scheduler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.apply_results()
 
     def _dispatch(self, now: int) -> bool:
         """Start every ready item that capacity allows; True when some had to wait.
@@ -163,9 +177,14 @@ class Scheduler:
 
     def _candidates(self, ready: list[QueueItem]) -> tuple[list[QueueItem], bool]:
         """The ready calls that may fit, judged by the concurrency keys already known
-        (counting the ones picked before), so that blocked runs are not read at all."""
+        (counting the ones picked before), so that blocked runs are not read at all.
+
+        Most of a pass's items can be behind a full key (hundreds of runs queued behind a
+        limit of 20), so the check per item is kept to a plain loop over dict lookups.
+        """
         room = self.core.config.max_in_flight - self.in_flight
-        counts: dict[str, int] = {}
+        counts = dict(self._key_counts)
+        run_keys = self._run_keys
         picked: list[QueueItem] = []
         blocked = False
         for item in ready:
@@ -173,9 +192,14 @@ class Scheduler:
                 continue
             if len(picked) >= room:
                 return picked, True
-            keys = self._run_keys.get(item.run_id)
+            keys = run_keys.get(item.run_id)
             if keys is not None:
-                if any(self._key_counts[key] + counts.get(key, 0) >= limit for key, limit in keys):
+                fits = True
+                for key, limit in keys:
+                    if counts.get(key, 0) >= limit:
+                        fits = False
+                        break
+                if not fits:
                     blocked = True
                     continue
                 for key, _ in keys:
@@ -279,13 +303,52 @@ class Scheduler:
         finally:
             self._release(keys)
             self.wake.set()
+        self._results.append(CallResult(item, run, fn, outcome))
+        if len(self._results) == 1:
+            asyncio.get_running_loop().call_soon(self.apply_results)
+
+    def apply_results(self) -> None:
+        """Apply the call results that arrived since the last time, in one transaction.
+
+        Each result is applied with the removal of its queue item, so a crash keeps both
+        or neither, as with one transaction each; one commit (one WAL write) for all the
+        results that calls returned in the same turn of the loop costs less than one
+        each. A result that fails to apply rolls the batch back; each is then applied in
+        a transaction of its own.
+        """
+        results, self._results = self._results, []
+        if not results:
+            return
         try:
-            with self.transaction() as effects:
-                if not self.core.store.complete_item(item.id):
-                    return
-                # The item was still queued, so its run has not ended (ending a run
-                # deletes its items): the run read at dispatch is current enough.
-                apply_outcome(self.core, item, run, fn, outcome, now_ms(), effects)
+            with self.core.store.transaction():
+                applied = [self._apply(result) for result in results]
+        except Exception:
+            for result in results:
+                self._apply_alone(result)
+            return
+        for effects in applied:
+            if effects is not None:
+                self.after(effects)
+        self.wake.set()
+
+    def _apply(self, result: CallResult) -> Effects | None:
+        """One result, in the caller's transaction; None when its item was gone."""
+        effects = Effects()
+        if not self.core.store.complete_item(result.item.id):
+            return None
+        # The item was still queued, so its run has not ended (ending a run deletes its
+        # items): the run read at dispatch is current enough.
+        apply_outcome(
+            self.core, result.item, result.run, result.fn, result.outcome, now_ms(), effects
+        )
+        drain(self.core, effects)
+        return effects
+
+    def _apply_alone(self, result: CallResult) -> None:
+        item, run = result.item, result.run
+        try:
+            with self.core.store.transaction():
+                effects = self._apply(result)
         except Exception:
             log.exception("applying a call result failed", extra={"run_id": run.id})
             # The failed transaction left the item leased; replace it with a fresh one
@@ -300,6 +363,10 @@ class Scheduler:
                         attempt=item.attempt,
                         priority_ms=run.priority_ms,
                     )
+            return
+        if effects is not None:
+            self.after(effects)
+        self.wake.set()
 
     def _events_json(self, run: RunRow) -> str:
         events = self._events.get(run.id)

@@ -47,6 +47,9 @@ class Connection:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._depth = 0
+        # Counter increments of the open transaction, written once as it commits: the
+        # scheduler applies many step results in one transaction, each counting a step.
+        self._pending_counts: dict[str, int] = {}
         try:
             migrate(self._db, self.path)
         except BaseException:
@@ -85,6 +88,7 @@ class Connection:
         self._depth = 1
         try:
             yield
+            self._add_counts(self._pending_counts)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -92,6 +96,15 @@ class Connection:
             self._db.execute("COMMIT")
         finally:
             self._depth = 0
+            self._pending_counts = {}
+
+    def _add_counts(self, counts: dict[str, int]) -> None:
+        if counts:
+            self._db.executemany(
+                "INSERT INTO counters(name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                list(counts.items()),
+            )
 
     def _one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self._db.execute(sql, params).fetchone()

@@ -146,11 +146,14 @@ class FlowQueries(Connection):
         )
 
     def bump(self, name: str, by: int = 1) -> None:
-        self._db.execute(
-            "INSERT INTO counters(name, value) VALUES (?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-            (name, by),
-        )
+        """Add to a counter; inside a transaction, once at its commit (``_flush_counts``)."""
+        if self._depth:
+            self._pending_counts[name] = self._pending_counts.get(name, 0) + by
+        else:
+            self._add_counts({name: by})
 
     def counters(self) -> dict[str, int]:
-        return {r[0]: r[1] for r in self._all("SELECT name, value FROM counters")}
+        counts = {r[0]: r[1] for r in self._all("SELECT name, value FROM counters")}
+        for name, by in self._pending_counts.items():
+            counts[name] = counts.get(name, 0) + by
+        return counts

@@ -33,11 +33,6 @@ def _step(row: tuple[Any, ...]) -> StepRow:
     )
 
 
-def _json_key(step_id: str) -> str:
-    # Step ids are the SDK's hex hashes; anything else is escaped properly.
-    return f'"{step_id}"' if step_id.isalnum() else json.dumps(step_id)
-
-
 class StepQueries(Connection):
     def memos_json(self, run_id: str) -> tuple[str, list[str]]:
         """Memos as one JSON object text, without decoding each stored value, and their ids
@@ -46,7 +41,10 @@ class StepQueries(Connection):
             "SELECT id, memo FROM steps WHERE run_id = ? AND memo IS NOT NULL ORDER BY seq",
             (run_id,),
         )
-        body = ",".join(f"{_json_key(r[0])}:{r[1]}" for r in rows)
+        # Step ids are the SDK's hex hashes; anything else is escaped properly.
+        body = ",".join(
+            [f'"{r[0]}":{r[1]}' if r[0].isalnum() else f"{json.dumps(r[0])}:{r[1]}" for r in rows]
+        )
         return "{" + body + "}", [r[0] for r in rows]
 
     def get_step(self, run_id: str, step_id: str) -> StepRow | None:
