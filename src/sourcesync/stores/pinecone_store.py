@@ -23,6 +23,7 @@ from sourcesync.stores.errors import (
 from sourcesync.stores.lance_filters import glob_regex
 from sourcesync.stores.lance_vector_cache import LanceVectorCache
 from sourcesync.stores.pinecone_indexes import PineconeConfig, PineconeIndexes
+from sourcesync.stores.pinecone_keywords import MAX_TOP_K_WITH_DATA, keyword_matches
 from sourcesync.stores.pinecone_records import (
     MAX_VECTORS_PER_REQUEST,
     document_prefix,
@@ -34,7 +35,7 @@ from sourcesync.stores.pinecone_records import (
     vector_metadata,
 )
 from sourcesync.stores.record_checks import check_records
-from sourcesync.stores.sparse_keywords import document_vector, query_vector
+from sourcesync.stores.sparse_keywords import document_vector
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
@@ -44,7 +45,6 @@ __all__ = ["PineconeConfig", "PineconeVectorStore"]
 
 T = TypeVar("T")
 
-_MAX_TOP_K_WITH_METADATA = 1_000
 _FETCH_URL_BUDGET = 6_000
 """Characters of ids per fetch request: ids travel in the URL, which servers cap."""
 
@@ -107,7 +107,7 @@ class PineconeVectorStore:
             identifier = vector_id(record)
             metadata = vector_metadata(record)
             dense.append({"id": identifier, "values": list(record.vector), "metadata": metadata})
-            keywords = document_vector(record.keywords)
+            keywords = document_vector(identifier, record.keywords)
             if keywords is not None:
                 sparse.append(
                     {
@@ -222,9 +222,20 @@ class PineconeVectorStore:
         if len(vector) != dimension:
             raise DimensionMismatchError(namespace, dimension, len(vector), what="the query vector")
         index = await self._indexes.client(self._indexes.vectors)
-        return await self._matches(
-            index, namespace, workspace_id, k, where, vector=list(vector), cosine=True
+        glob = _glob(where)
+        answer = await index.query(
+            namespace=namespace,
+            top_k=MAX_TOP_K_WITH_DATA if glob else min(k, MAX_TOP_K_WITH_DATA),
+            vector=list(vector),
+            filter=metadata_filter(workspace_id, where),
+            include_metadata=True,
         )
+        hits: list[SearchHit] = []
+        for match in answer.matches:
+            metadata = match.metadata or {}
+            if glob is None or glob.match(metadata.get("path", "")):
+                hits.append(hit_from_match(metadata, min(1.0, max(0.0, match.score))))
+        return hits[:k]
 
     async def keyword_query(
         self,
@@ -235,55 +246,24 @@ class PineconeVectorStore:
         *,
         where: ChunkFilter | None = None,
     ) -> list[SearchHit]:
-        """The `k` chunks whose keywords best match `terms` (`sparse_keywords.py`)."""
+        """The `k` chunks whose keywords best match `terms`, by BM25 (`pinecone_keywords.py`)."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        sparse = query_vector(terms)
-        if sparse is None:
-            return []
         index = await self._indexes.client(self._indexes.keywords)
-        return await self._matches(
+        glob = _glob(where)
+        matches = await keyword_matches(
             index,
             namespace,
-            workspace_id,
-            k,
-            where,
-            sparse_vector={"indices": sparse.indices, "values": sparse.values},
-            cosine=False,
+            terms,
+            MAX_TOP_K_WITH_DATA if glob else k,
+            metadata_filter(workspace_id, where),
+            self._bounded,
         )
-
-    async def _matches(
-        self,
-        index: "AsyncIndex",
-        namespace: str,
-        workspace_id: str,
-        k: int,
-        where: ChunkFilter | None,
-        *,
-        cosine: bool,
-        **query: Any,
-    ) -> list[SearchHit]:
-        # A path glob has no Pinecone filter: the most matches Pinecone returns are read.
-        glob = (
-            None
-            if where is None or where.path_glob is None
-            else re.compile(glob_regex(where.path_glob))
-        )
-        top_k = _MAX_TOP_K_WITH_METADATA if glob else min(k, _MAX_TOP_K_WITH_METADATA)
-        answer = await index.query(
-            namespace=namespace,
-            top_k=top_k,
-            filter=metadata_filter(workspace_id, where),
-            include_metadata=True,
-            **query,
-        )
-        hits: list[SearchHit] = []
-        for match in answer.matches:
-            metadata = match.metadata or {}
-            if glob is not None and not glob.match(metadata.get("path", "")):
-                continue
-            score = min(1.0, max(0.0, match.score)) if cosine else match.score
-            hits.append(hit_from_match(metadata, score))
+        hits = [
+            hit_from_match(match.metadata, match.score)
+            for match in matches
+            if glob is None or glob.match(match.metadata.get("path", ""))
+        ]
         return hits[:k]
 
     async def cached_vectors(
@@ -366,6 +346,13 @@ class PineconeVectorStore:
                 await index.delete_namespace(namespace=namespace)
         await asyncio.to_thread(self._cache.drop, namespace)
         self._cached_namespaces.discard(namespace)
+
+
+def _glob(where: ChunkFilter | None) -> "re.Pattern[str] | None":
+    """A path glob has no Pinecone filter: queries read the most matches and apply it."""
+    if where is None or where.path_glob is None:
+        return None
+    return re.compile(glob_regex(where.path_glob))
 
 
 def _upsert_job(
