@@ -94,7 +94,7 @@ async def remove_source(
     """
     ws = await services.in_thread(workspace_id, services, workspace)
 
-    def remove() -> tuple[db.Source, list[str], list[str]]:
+    def remove() -> tuple[db.Source, dict[str, int], list[str]]:
         with services.transaction() as session:
             source = db.require_source(session, ws, source_ref)
             active = db.active_jobs(session, source.id)
@@ -112,7 +112,9 @@ async def remove_source(
     source, document_ids, cancelled = await services.in_thread(remove)
     for store in await services.in_thread(_stores, services, ws):
         with contextlib.suppress(LookupError):
-            await services.vectors.delete_documents(store, ws, document_ids)
+            await services.vectors.delete_documents(
+                store, ws, list(document_ids), chunk_counts=document_ids
+            )
     return Removal(source, [SyncCancel(job_id=job_id) for job_id in cancelled])
 
 

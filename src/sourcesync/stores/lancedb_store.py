@@ -134,11 +134,14 @@ class LanceDBVectorStore:
         namespace: str,
         workspace_id: str,
         chunks_by_document: Mapping[str, Sequence[ChunkRecord]],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> None:
         """Make each document's records its only chunks, for many documents in one commit.
 
         One commit per batch of documents instead of one per document keeps table versions,
-        and the time spent writing, small when a sync stores thousands of files.
+        and the time spent writing, small when a sync stores thousands of files. A filter
+        on the documents finds their old chunks exactly: `chunk_counts` are not needed.
         """
         if not chunks_by_document:
             return
@@ -161,9 +164,15 @@ class LanceDBVectorStore:
             await asyncio.to_thread(self._delete_blocking, namespace, [documents_filter])
 
     async def delete_documents(
-        self, namespace: str, workspace_id: str, document_ids: Collection[str]
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_ids: Collection[str],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> int:
-        """Delete every chunk of the documents; return how many chunks were deleted."""
+        """Delete every chunk of the documents (found by a filter: `chunk_counts` are not
+        needed); return how many chunks were deleted."""
         workspace_filter = sql.equals("workspace_id", workspace_id)
         filters = [
             sql.all_of(workspace_filter, sql.is_in("document_id", batch))

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sourcesync.stores.base import ChunkFilter, ChunkRecord, SearchHit, StoreStats
 from sourcesync.stores.errors import (
     DimensionMismatchError,
-    InvalidRecordError,
     NamespaceNotFoundError,
 )
 from sourcesync.stores.lance_filters import glob_regex
@@ -34,7 +33,7 @@ from sourcesync.stores.pinecone_records import (
     vector_id,
     vector_metadata,
 )
-from sourcesync.stores.record_checks import check_records
+from sourcesync.stores.record_checks import check_documents, check_records
 from sourcesync.stores.sparse_keywords import document_vector
 
 if TYPE_CHECKING:
@@ -144,39 +143,72 @@ class PineconeVectorStore:
         namespace: str,
         workspace_id: str,
         chunks_by_document: Mapping[str, Sequence[ChunkRecord]],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> None:
         """Write each document's records, then delete its chunks that are not among them.
 
-        Writing first means a document is never without chunks while it is replaced.
+        Writing first means a document is never without chunks while it is replaced. The
+        old chunks of a document in `chunk_counts` are its ids from `#n` (its new count) to
+        its old count; those of the others are listed (`_previous_ids`).
         """
         if not chunks_by_document:
             return
-        for document_id, chunk_list in chunks_by_document.items():
-            for record in chunk_list:
-                if (record.workspace_id, record.document_id) != (workspace_id, document_id):
-                    raise InvalidRecordError(
-                        f"chunk {record.id!r} belongs to document {record.document_id!r} of "
-                        f"workspace {record.workspace_id!r}, not to document {document_id!r} "
-                        f"of workspace {workspace_id!r}"
-                    )
+        check_documents(workspace_id, chunks_by_document)
         records = [record for chunk_list in chunks_by_document.values() for record in chunk_list]
         dense, sparse = await self._payloads(namespace, records)
         await self._write(namespace, dense, sparse)
         kept = {vector["id"] for vector in dense}
-        listed = await self._chunk_ids(namespace, workspace_id, chunks_by_document)
-        stale = [identifier for identifier in listed if identifier not in kept]
+        previous = await self._previous_ids(
+            namespace, workspace_id, list(chunks_by_document), chunk_counts or {}
+        )
+        stale = [identifier for identifier in previous if identifier not in kept]
         without_keywords = sorted(kept - {vector["id"] for vector in sparse})
         await self._delete_ids(namespace, stale, stale + without_keywords)
 
     async def delete_documents(
-        self, namespace: str, workspace_id: str, document_ids: Collection[str]
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_ids: Collection[str],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> int:
-        """Delete every chunk of the documents; return how many chunks were deleted."""
+        """Delete every chunk of the documents; return how many chunks were deleted.
+
+        By id, in requests of at most 1,000 ids: those the database knows (`chunk_counts`)
+        and, for the other documents, those listed (`_previous_ids`).
+        """
         if not document_ids:
             return 0
-        listed = await self._chunk_ids(namespace, workspace_id, sorted(set(document_ids)))
-        await self._delete_ids(namespace, listed, listed)
-        return len(listed)
+        ids = await self._previous_ids(
+            namespace, workspace_id, sorted(set(document_ids)), chunk_counts or {}
+        )
+        await self._delete_ids(namespace, ids, ids)
+        return len(ids)
+
+    async def _previous_ids(
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_ids: Sequence[str],
+        chunk_counts: Mapping[str, int],
+    ) -> list[str]:
+        """The ids of the documents' chunks now in the index.
+
+        Chunk ids are positional, so a document's count names them all. A document without
+        a known count has its chunks listed by id prefix (one listing per document): the
+        ids of documents whose rows are gone (retired by a migration), and any caller that
+        has no count at hand.
+        """
+        known = [d for d in document_ids if d in chunk_counts]
+        unknown = [d for d in document_ids if d not in chunk_counts]
+        ids = [
+            document_prefix(workspace_id, document_id) + str(n)
+            for document_id in known
+            for n in range(chunk_counts[document_id])
+        ]
+        return ids + (await self._chunk_ids(namespace, workspace_id, unknown) if unknown else [])
 
     async def _chunk_ids(
         self, namespace: str, workspace_id: str, document_ids: Collection[str]
