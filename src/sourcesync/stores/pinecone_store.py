@@ -19,6 +19,7 @@ from sourcesync.stores.errors import (
     DimensionMismatchError,
     NamespaceNotFoundError,
 )
+from sourcesync.stores.lance_connection import LanceConnection
 from sourcesync.stores.lance_filters import glob_regex
 from sourcesync.stores.lance_vector_cache import LanceVectorCache
 from sourcesync.stores.pinecone_indexes import PineconeConfig, PineconeIndexes
@@ -37,7 +38,6 @@ from sourcesync.stores.record_checks import check_documents, check_records
 from sourcesync.stores.sparse_keywords import document_vector
 
 if TYPE_CHECKING:
-    from lancedb.db import DBConnection
     from pinecone import AsyncIndex
 
 __all__ = ["PineconeConfig", "PineconeVectorStore"]
@@ -56,20 +56,15 @@ class PineconeVectorStore:
             raise ValueError(f"concurrency must be >= 1, got {config.concurrency}")
         self._config = config
         self._indexes = PineconeIndexes(config)
-        self._lance: DBConnection | None = None
-        self._cache = LanceVectorCache(self._cache_db)
+        self._cache = LanceVectorCache(
+            LanceConnection(
+                config.cache_dir, read_consistency_interval=None, reopen_every_writes=50
+            )
+        )
         self._cached_namespaces: set[str] = set()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(index={self._config.index!r})"
-
-    def _cache_db(self) -> "DBConnection":
-        if self._lance is None:
-            import lancedb
-
-            self._config.cache_dir.mkdir(parents=True, exist_ok=True)
-            self._lance = lancedb.connect(self._config.cache_dir)
-        return self._lance
 
     async def ensure(self, namespace: str, dimension: int) -> None:
         """Create or check both indexes; refuse one of another dimension or metric."""
