@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcesync.stores import LanceDBVectorStore, SearchHit, VectorStore
+from sourcesync.stores import LanceDBVectorStore, SearchHit, VectorStore, pinecone_keywords
 from sourcesync.stores.sparse_keywords import document_vector, stems, term_count, term_dimension
 from tests.fakes.pinecone import FakePinecone
 from tests.stores.conftest import pinecone_store
@@ -100,3 +100,26 @@ def test_term_counts_come_back_from_32_bit_weights() -> None:
             weight = dict(zip(vector.indices, vector.values, strict=True))[term_dimension("word")]
             stored = struct.unpack("f", struct.pack("f", weight))[0]
             assert term_count(stored, length) == count
+
+
+async def test_past_one_query_of_vectors_statistics_come_from_counts_and_a_sample(
+    tmp_path: Path, fake_pinecone: FakePinecone, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With queries of at most 100 matches, 300 chunks are too many to read: their number
+    # comes from the namespace's statistics and their average length from one bucket (all
+    # chunks have 5 terms, so any sample has the true average).
+    monkeypatch.setattr(pinecone_keywords, "MAX_TOP_K", 100)
+    monkeypatch.setattr(pinecone_keywords, "_SAMPLE_SIZE", 30)
+    texts = {f"doc-{n:03}": f"alpha beta gamma delta tag{n % 150}" for n in range(300)}
+    lance = LanceDBVectorStore(tmp_path / "vectors")
+    pinecone = pinecone_store(fake_pinecone, tmp_path / "cache")
+    for store in (lance, pinecone):
+        await store.ensure(NAMESPACE, DIMENSION)
+        await store.upsert(NAMESPACE, [make_record(d, keywords=t) for d, t in texts.items()])
+
+    expected = ranking(await lance.keyword_query(NAMESPACE, "ws-1", "tag7 tag8", 10))
+    found = ranking(await pinecone.keyword_query(NAMESPACE, "ws-1", "tag7 tag8", 10))
+
+    assert [i for i, _ in found] == ["doc-007#0", "doc-008#0", "doc-157#0", "doc-158#0"]
+    assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-5)
+    assert fake_pinecone.requests["POST /hosts/*/describe_index_stats"] == 1

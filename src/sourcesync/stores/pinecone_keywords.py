@@ -108,6 +108,11 @@ async def keyword_matches(
         if sparse is None:  # every stored keyword vector is sparse
             continue
         values = dict(zip(sparse.indices, sparse.values, strict=True))
+        if whole not in values:
+            # Written before lengths were stored: BM25 with the assumed average length
+            # (the candidate score) until its document is synced again.
+            matches.append(KeywordMatch(match.id, match.metadata or {}, match.score))
+            continue
         length = round(values[whole])
         score = math.fsum(
             bm25(term_count(values[d], length), length, corpus.average_length, weight)
