@@ -7,7 +7,7 @@ import lancedb
 import pyarrow as pa
 import pytest
 
-from sourcesync.stores import LanceDBVectorStore, NamespaceNotFoundError
+from sourcesync.stores import LanceDBVectorStore, NamespaceNotFoundError, lance_connection
 from sourcesync.stores.lance_connection import LanceConnection
 from sourcesync.stores.lance_tables import MISSING_COLUMNS, chunk_schema, table_name
 from tests.stores.records import DIMENSION, NAMESPACE, make_record
@@ -125,3 +125,29 @@ async def test_a_table_made_before_keywords_gains_them_and_stays_searchable(
     [by_text] = await store.keyword_query(NAMESPACE, "ws-1", "heartbeat")
     [by_keywords] = await store.keyword_query(NAMESPACE, "ws-1", "drain")
     assert (by_text.document_id, by_keywords.document_id) == ("old", "new")
+
+
+class _FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def mallopt(self, parameter: int, value: int) -> int:
+        self.calls.append((parameter, value))
+        return 1
+
+
+def test_malloc_arenas_are_capped_once_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    libc = _FakeLibc()
+    monkeypatch.setattr(lance_connection.ctypes, "CDLL", lambda name: libc)
+    monkeypatch.setattr(lance_connection, "_arenas_limited", False)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    lance_connection.limit_malloc_arenas()
+    lance_connection.limit_malloc_arenas()
+    assert libc.calls == [(-8, 2)]  # M_ARENA_MAX, as MALLOC_ARENA_MAX=2 sets it
+
+    monkeypatch.setattr(lance_connection, "_arenas_limited", False)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    lance_connection.limit_malloc_arenas()
+    assert libc.calls == [(-8, 2)]
