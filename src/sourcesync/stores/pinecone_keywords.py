@@ -15,8 +15,11 @@ vectors (`sparse_keywords.py`):
 
 Like LanceDB's index (one table per namespace), the statistics cover the namespace, every
 workspace in it. Candidates are then the best matches of the query's IDF weights against
-the stored weights, read with their values, and scored exactly: each term's count comes
-back from its weight and the chunk's length, and BM25 uses the real average length.
+the stored weights (8 per hit asked, at least 100, at most 1,000), read with their values,
+and scored exactly: each term's count comes back from its weight and the chunk's length,
+and BM25 uses the real average length. The stored weights assume an average length, so
+a chunk the exact score would rank among the first but that ranks past the candidates by
+the stored weights is missed; with that many candidates per hit, seen in no test.
 
 (LanceDB agrees with this while its full-text index covers all of a table, or none of it;
 between the writes that add rows and the optimization that indexes them, it scores the
