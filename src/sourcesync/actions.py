@@ -14,6 +14,7 @@ from sourcesync.code_links import related_links
 from sourcesync.connectors.registry import get_spec
 from sourcesync.db.column_types import utcnow
 from sourcesync.events import SourceConnected, SyncCancel, SyncRequested
+from sourcesync.stores.namespaces import namespace_for
 from sourcesync.workflows.metrics import job_metrics
 from sourcesync.workflows.schedules import next_run, validate_schedule
 from sourcesync.workflows.services import Services
@@ -94,7 +95,7 @@ async def remove_source(
     """
     ws = await services.in_thread(workspace_id, services, workspace)
 
-    def remove() -> tuple[db.Source, list[str], list[str]]:
+    def remove() -> tuple[db.Source, dict[str, int], list[str]]:
         with services.transaction() as session:
             source = db.require_source(session, ws, source_ref)
             active = db.active_jobs(session, source.id)
@@ -110,9 +111,17 @@ async def remove_source(
             return source, db.remove_source(session, source), [job.id for job in active]
 
     source, document_ids, cancelled = await services.in_thread(remove)
+    # The rows' chunk counts are those of the current model's store; a previous model's
+    # store (chunked by another tokenizer) has its chunks found by the store itself.
+    current = namespace_for(ws, services.embedder.model_name)
     for store in await services.in_thread(_stores, services, ws):
         with contextlib.suppress(LookupError):
-            await services.vectors.delete_documents(store, ws, document_ids)
+            await services.vectors.delete_documents(
+                store,
+                ws,
+                list(document_ids),
+                chunk_counts=document_ids if store == current else None,
+            )
     return Removal(source, [SyncCancel(job_id=job_id) for job_id in cancelled])
 
 

@@ -162,8 +162,10 @@ def test_deleted_documents_drop_out_of_the_source_listing(
         upsert_documents(
             session, workspace, [DocumentUpsert(id="notion:page:1", source_id=other.id)]
         )
+        mark_documents_processed(session, workspace, [(stored_ids[4], "h", 3)])
 
-    # A full sync lists what the source still has; the rest was deleted there.
+    # A full sync lists what the source still has; the rest was deleted there. Each deleted
+    # document comes with its chunk count, the ids of its vectors.
     still_listed = set(stored_ids[:3])
     with sessions.begin() as session:
         known = list_document_ids(session, workspace, source.id)
@@ -171,9 +173,9 @@ def test_deleted_documents_drop_out_of_the_source_listing(
         removed = sorted(set(known) - still_listed)
         assert mark_documents_deleted(
             session, workspace, [*removed, "github:file:acme/docs:x"]
-        ) == (removed)
+        ) == {stored_ids[3]: 0, stored_ids[4]: 3}
     with sessions.begin() as session:
-        assert mark_documents_deleted(session, workspace, removed) == []
+        assert mark_documents_deleted(session, workspace, removed) == {}
         assert list_document_ids(session, workspace, source.id) == sorted(still_listed)
         assert list_document_ids(session, workspace, other.id) == ["notion:page:1"]
         assert get_document_content(session, workspace, removed[0]) is None

@@ -5,7 +5,7 @@ Built from the shapes of Pinecone's API (tests/fixtures/pinecone/, API 2025-10 a
 production is: a request over 2 MB, more than 1,000 vectors per upsert, fetch or delete,
 metadata over 40 KB or of a type Pinecone refuses (null, nested objects), a vector of the
 wrong dimension, an id over 512 characters, more than 1,000 sparse values, topK out of
-range: each is refused with a 400, so a client that breaks a limit fails here as it would
+range (at most 1,000 with metadata or values): each is refused with a 400, so a client that breaks a limit fails here as it would
 there. Every request needs the `Api-Key` header. One server serves every index, each under
 `/hosts/{name}` (the host the control plane reports for it).
 
@@ -18,6 +18,7 @@ import base64
 import contextlib
 import json
 import math
+import struct
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -209,7 +210,8 @@ class FakePinecone:
         namespace = _namespace(body)
         top_k = _require(body, "topK", int)
         include_metadata = bool(body.get("includeMetadata"))
-        limit = MAX_TOP_K_WITH_METADATA if include_metadata else MAX_TOP_K
+        include_values = bool(body.get("includeValues"))
+        limit = MAX_TOP_K_WITH_METADATA if include_metadata or include_values else MAX_TOP_K
         if not 1 <= top_k <= limit:
             raise PineconeError(400, f"topK must be 1 to {limit}, got {top_k}")
         query_filter = body.get("filter") or {}
@@ -239,6 +241,7 @@ class FakePinecone:
         matches = [
             {"id": vector_id, "score": score}
             | ({"metadata": by_id[vector_id].metadata} if include_metadata else {})
+            | (_values(by_id[vector_id]) if include_values else {})
             for vector_id, score in scored[:top_k]
         ]
         return {"matches": matches, "namespace": namespace, "usage": {"readUnits": 1}}
@@ -341,7 +344,24 @@ def _sparse(raw: Any) -> dict[int, float]:
         )
     if len(set(indices)) != len(indices):
         raise PineconeError(400, "sparse indices must be unique")
-    return {int(i): float(v) for i, v in zip(indices, values, strict=True)}
+    # Pinecone keeps sparse values as 32-bit floats: a client that needs them exact fails here.
+    return {int(i): _float32(v) for i, v in zip(indices, values, strict=True)}
+
+
+def _float32(value: Any) -> float:
+    result: float = struct.unpack("f", struct.pack("f", float(value)))[0]
+    return result
+
+
+def _values(vector: FakeVector) -> dict[str, Any]:
+    """A match's values as the data plane returns them: a sparse vector has no dense ones."""
+    if not vector.sparse:
+        return {"values": vector.values}
+    indices = sorted(vector.sparse)
+    return {
+        "values": vector.values,
+        "sparseValues": {"indices": indices, "values": [vector.sparse[i] for i in indices]},
+    }
 
 
 def _check_metadata(vector_id: str, metadata: Any) -> None:

@@ -82,6 +82,28 @@ async def test_upserts_stay_within_1000_vectors_and_2_mb_per_request(
     assert len(fake_pinecone.vectors("sourcesync", NAMESPACE)) == 2_650
 
 
+async def test_known_chunk_counts_delete_by_id_within_1000_ids_per_request(
+    store: PineconeVectorStore, fake_pinecone: FakePinecone
+) -> None:
+    await store.upsert(NAMESPACE, [make_record("big", n, keywords="word") for n in range(2_500)])
+    await store.upsert(NAMESPACE, [make_record("small", n) for n in range(2)])
+    fake_pinecone.requests.clear()
+
+    await store.replace_documents_chunks(
+        NAMESPACE, "ws-1", {"big": [make_record("big", 0)]}, chunk_counts={"big": 2_500}
+    )
+    assert await store.delete_documents(NAMESPACE, "ws-1", ["small"], chunk_counts={"small": 2})
+    assert fake_pinecone.vectors("sourcesync", NAMESPACE).keys() == {"4:ws-1:big#0"}
+    assert "GET /hosts/*/vectors/list" not in fake_pinecone.requests  # no listing by prefix
+    # 2,499 stale ids from each index in requests of at most 1,000 (the fake refuses more),
+    # then the small document's two ids from each.
+    assert fake_pinecone.requests["POST /hosts/*/vectors/delete"] == 2 * 3 + 2
+
+    # Without a known count, a document's chunks are listed by their id prefix.
+    assert await store.delete_documents(NAMESPACE, "ws-1", ["big"]) == 1
+    assert fake_pinecone.requests["GET /hosts/*/vectors/list"] == 1
+
+
 async def test_a_text_over_40_kb_is_cut_to_fit_the_metadata_limit(
     store: PineconeVectorStore, fake_pinecone: FakePinecone
 ) -> None:

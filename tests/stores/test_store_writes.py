@@ -142,6 +142,29 @@ async def test_delete_documents_deletes_every_chunk_of_them(store: VectorStore) 
     assert await store.delete_documents(NAMESPACE, "ws-1", []) == 0
 
 
+async def test_known_chunk_counts_replace_and_delete_the_same_chunks(store: VectorStore) -> None:
+    # The database knows how many chunks a document has; chunk ids are positional.
+    for document_id in ("a", "b", "c"):
+        await store.upsert(NAMESPACE, [make_record(document_id, n) for n in range(3)])
+
+    await store.replace_documents_chunks(
+        NAMESPACE,
+        "ws-1",
+        {"a": [make_record("a", 0, text="v2")], "b": [make_record("b", n) for n in range(4)]},
+        chunk_counts={"a": 3, "b": 3},
+    )
+    assert await chunk_ids(store) == ["a#0", "b#0", "b#1", "b#2", "b#3", "c#0", "c#1", "c#2"]
+
+    deleted = await store.delete_documents(
+        NAMESPACE, "ws-1", ["a", "c"], chunk_counts={"a": 1, "c": 3}
+    )
+    assert deleted == 4
+    assert await chunk_ids(store) == ["b#0", "b#1", "b#2", "b#3"]
+    # A document without a known count is found all the same.
+    assert await store.delete_documents(NAMESPACE, "ws-1", ["b"], chunk_counts={}) == 4
+    assert await chunk_ids(store) == []
+
+
 async def test_delete_documents_in_many_filter_batches(store: VectorStore) -> None:
     document_ids = [f"doc-{n}" for n in range(1_200)]
     await store.upsert(NAMESPACE, [make_record(document_id) for document_id in document_ids])

@@ -229,34 +229,43 @@ def mark_documents_processed(
 
 def mark_documents_deleted(
     session: Session, workspace_id: str, document_ids: Iterable[str]
-) -> list[str]:
+) -> dict[str, int]:
     """Mark documents deleted and drop their content.
 
-    Returns the ids that were not deleted before, so a job counts each deletion once.
+    Returns the documents that were not deleted before (so a job counts each deletion
+    once), by id in order, with the number of chunks each had: their vectors' ids.
     """
     now = utcnow()
-    deleted: list[str] = []
+    deleted: dict[str, int] = {}
     for chunk in _chunked(list(dict.fromkeys(document_ids))):
-        newly_deleted = session.scalars(
-            update(Document)
-            .where(
-                Document.workspace_id == workspace_id,
-                Document.id.in_(chunk),
-                Document.status != DocumentStatus.DELETED,
+        counts = dict(
+            session.execute(
+                select(Document.id, Document.chunk_count).where(
+                    Document.workspace_id == workspace_id,
+                    Document.id.in_(chunk),
+                    Document.status != DocumentStatus.DELETED,
+                )
+            ).all()
+        )
+        if counts:
+            session.execute(
+                update(Document)
+                .where(Document.workspace_id == workspace_id, Document.id.in_(list(counts)))
+                .values(
+                    status=DocumentStatus.DELETED,
+                    embedded_hash=None,
+                    chunk_count=0,
+                    updated_at=now,
+                )
             )
-            .values(
-                status=DocumentStatus.DELETED, embedded_hash=None, chunk_count=0, updated_at=now
-            )
-            .returning(Document.id)
-        ).all()
         session.execute(
             delete(DocumentContent).where(
                 DocumentContent.workspace_id == workspace_id,
                 DocumentContent.document_id.in_(chunk),
             )
         )
-        deleted.extend(newly_deleted)
-    return sorted(deleted)
+        deleted.update(counts)
+    return dict(sorted(deleted.items()))
 
 
 def _put_contents(session: Session, workspace_id: str, contents: Mapping[str, str]) -> None:

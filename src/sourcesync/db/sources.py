@@ -107,15 +107,16 @@ def list_sources_of_type(session: Session, source_type: str) -> list[Source]:
     )
 
 
-def remove_source(session: Session, source: Source) -> list[str]:
+def remove_source(session: Session, source: Source) -> dict[str, int]:
     """Remove a source: its documents and their content go, its row stays (removed) so
-    its jobs stay readable. Returns the ids of the documents whose vectors to delete."""
-    ids = list(
-        session.scalars(
-            select(Document.id).where(
+    its jobs stay readable. Returns the documents whose vectors to delete, by id, with
+    how many chunks each has."""
+    ids = dict(
+        session.execute(
+            select(Document.id, Document.chunk_count).where(
                 Document.workspace_id == source.workspace_id, Document.source_id == source.id
             )
-        )
+        ).all()
     )
     session.execute(
         delete(DocumentContent).where(
@@ -138,7 +139,7 @@ def remove_source(session: Session, source: Source) -> list[str]:
     source.updated_at = now
     source.next_sync_at = None
     session.flush()
-    return sorted(ids)
+    return dict(sorted(ids.items()))
 
 
 def set_source_schedule(

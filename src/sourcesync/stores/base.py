@@ -123,14 +123,31 @@ class VectorStore(Protocol):
         namespace: str,
         workspace_id: str,
         chunks_by_document: Mapping[str, Sequence[ChunkRecord]],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> None:
-        """``replace_document_chunks`` for many documents, in one write."""
+        """``replace_document_chunks`` for many documents, in one write.
+
+        `chunk_counts` are how many chunks some of the documents had before, as the
+        database knows them (chunk ids are positional, so those ids are known); a store
+        that must name what it deletes deletes those ids and finds the other documents'
+        chunks itself.
+        """
         ...
 
     async def delete_documents(
-        self, namespace: str, workspace_id: str, document_ids: Collection[str]
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_ids: Collection[str],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> int:
-        """Delete every chunk of the documents; return how many chunks were deleted."""
+        """Delete every chunk of the documents; return how many chunks were deleted.
+
+        `chunk_counts` are how many chunks some of the documents have, as the database
+        knows them (see `replace_documents_chunks`); for those, the count is what is returned.
+        """
         ...
 
     async def query(

@@ -9,10 +9,11 @@ distinct text, which is what the store held at its largest.
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sourcesync.stores import lance_filters as sql
+from sourcesync.stores.lance_connection import LanceConnection
 from sourcesync.stores.lance_tables import (
     TEXT_HASH_COLUMN,
     VECTOR_COLUMN,
@@ -21,7 +22,6 @@ from sourcesync.stores.lance_tables import (
 )
 
 if TYPE_CHECKING:
-    from lancedb.db import DBConnection
     from lancedb.table import Table
 
 __all__ = ["LanceVectorCache"]
@@ -33,9 +33,10 @@ _COMPACT_EVERY_WRITES = 100
 class LanceVectorCache:
     """Vectors by text hash, beside a namespace's chunks; every method blocks."""
 
-    def __init__(self, connection: Callable[[], "DBConnection"]) -> None:
+    def __init__(self, connection: LanceConnection) -> None:
         self._connection = connection
-        self._tables: dict[str, Table] = {}
+        self._tables: dict[str, tuple[int, Table]] = {}
+        """Open tables, with the connection's generation they were opened through."""
         self._writes: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -44,12 +45,13 @@ class LanceVectorCache:
         from lancedb.index import BTree
 
         with self._lock:
-            table = self._connection().create_table(
+            generation = self._connection.generation
+            table = self._connection.get().create_table(
                 cache_table_name(namespace), schema=cache_schema(dimension), exist_ok=True
             )
             if not table.list_indices():
                 table.create_index(TEXT_HASH_COLUMN, config=BTree())
-            self._tables[namespace] = table
+            self._tables[namespace] = (generation, table)
 
     def get(self, namespace: str, hashes: Iterable[str]) -> dict[str, list[float]]:
         table = self._open(namespace)
@@ -85,6 +87,7 @@ class LanceVectorCache:
             # than a merge. Two batches that embedded the same text at once each add a
             # row; `get` keeps one, and both hold the same vector.
             table.add(data)
+            self._connection.count_write()
             self._writes[namespace] = self._writes.get(namespace, 0) + 1
             if self._writes[namespace] >= _COMPACT_EVERY_WRITES:
                 table.optimize()
@@ -100,16 +103,18 @@ class LanceVectorCache:
     def drop(self, namespace: str) -> None:
         with self._lock:
             with contextlib.suppress(ValueError):  # LanceDB's error for a missing table
-                self._connection().drop_table(cache_table_name(namespace))
+                self._connection.get().drop_table(cache_table_name(namespace))
             self._tables.pop(namespace, None)
 
     def _open(self, namespace: str) -> "Table | None":
         """The cache table, or None for a namespace made before caches existed (until ensured)."""
-        table = self._tables.get(namespace)
-        if table is None:
-            try:
-                table = self._connection().open_table(cache_table_name(namespace))
-            except ValueError:
-                return None
-            self._tables[namespace] = table
+        generation = self._connection.generation
+        cached = self._tables.get(namespace)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        try:
+            table = self._connection.get().open_table(cache_table_name(namespace))
+        except ValueError:
+            return None
+        self._tables[namespace] = (generation, table)
         return table

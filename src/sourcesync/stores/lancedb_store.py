@@ -21,6 +21,7 @@ from sourcesync.stores.errors import (
     InvalidRecordError,
     NamespaceNotFoundError,
 )
+from sourcesync.stores.lance_connection import LanceConnection
 from sourcesync.stores.lance_tables import (
     DISTANCE_COLUMN,
     HIT_COLUMNS,
@@ -52,6 +53,8 @@ class _OpenTable:
     table: "Table"
     dimension: int
     writes_since_optimize: int = 0
+    generation: int = 0
+    """The connection's generation the table was opened through (`LanceConnection`)."""
 
 
 class LanceDBVectorStore:
@@ -65,6 +68,8 @@ class LanceDBVectorStore:
     Every write adds a table version and a data fragment, so after `optimize_every_writes`
     writes to a table the store compacts it and prunes versions older than
     `keep_versions_for` (long enough for queries that are still reading an old version).
+    After `reopen_every_writes` writes (chunks and embedding cache together) it opens a new
+    connection, which bounds LanceDB's native memory (`lance_connection.py`).
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class LanceDBVectorStore:
         optimize_every_writes: int | None = 100,
         keep_versions_for: timedelta = timedelta(hours=1),
         read_consistency_interval: timedelta | None = timedelta(0),
+        reopen_every_writes: int | None = 50,
     ) -> None:
         """Open (creating if needed) the LanceDB directory at `path`.
 
@@ -86,9 +92,12 @@ class LanceDBVectorStore:
             raise ValueError(f"optimize_every_writes must be >= 1, got {optimize_every_writes}")
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._read_consistency_interval = read_consistency_interval
-        self._connection: DBConnection | None = None
-        self._cache = LanceVectorCache(lambda: self._db)
+        self._connection = LanceConnection(
+            self.path,
+            read_consistency_interval=read_consistency_interval,
+            reopen_every_writes=reopen_every_writes,
+        )
+        self._cache = LanceVectorCache(self._connection)
         self._optimize_every_writes = optimize_every_writes
         self._keep_versions_for = keep_versions_for
         self._tables: dict[str, _OpenTable] = {}
@@ -100,13 +109,7 @@ class LanceDBVectorStore:
 
     @property
     def _db(self) -> "DBConnection":
-        if self._connection is None:
-            import lancedb
-
-            self._connection = lancedb.connect(
-                self.path, read_consistency_interval=self._read_consistency_interval
-            )
-        return self._connection
+        return self._connection.get()
 
     async def ensure(self, namespace: str, dimension: int) -> None:
         """Create the namespace's table and its scalar indexes, if missing."""
@@ -134,11 +137,14 @@ class LanceDBVectorStore:
         namespace: str,
         workspace_id: str,
         chunks_by_document: Mapping[str, Sequence[ChunkRecord]],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> None:
         """Make each document's records its only chunks, for many documents in one commit.
 
         One commit per batch of documents instead of one per document keeps table versions,
-        and the time spent writing, small when a sync stores thousands of files.
+        and the time spent writing, small when a sync stores thousands of files. A filter
+        on the documents finds their old chunks exactly: `chunk_counts` are not needed.
         """
         if not chunks_by_document:
             return
@@ -161,9 +167,15 @@ class LanceDBVectorStore:
             await asyncio.to_thread(self._delete_blocking, namespace, [documents_filter])
 
     async def delete_documents(
-        self, namespace: str, workspace_id: str, document_ids: Collection[str]
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_ids: Collection[str],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> int:
-        """Delete every chunk of the documents; return how many chunks were deleted."""
+        """Delete every chunk of the documents (found by a filter: `chunk_counts` are not
+        needed); return how many chunks were deleted."""
         workspace_filter = sql.equals("workspace_id", workspace_id)
         filters = [
             sql.all_of(workspace_filter, sql.is_in("document_id", batch))
@@ -249,13 +261,17 @@ class LanceDBVectorStore:
     def _open(self, namespace: str) -> _OpenTable:
         name = table_name(namespace)
         cached = self._tables.get(name)
-        if cached is not None:
+        generation = self._connection.generation
+        if cached is not None and cached.generation == generation:
             return cached
         try:
             table = self._db.open_table(name)
         except ValueError:  # LanceDB's error for a table that does not exist
             raise NamespaceNotFoundError(namespace) from None
-        opened = _OpenTable(table, vector_dimension(table.schema))
+        if cached is not None:  # opened again through a new connection: same table
+            cached.table, cached.generation = table, generation
+            return cached
+        opened = _OpenTable(table, vector_dimension(table.schema), generation=generation)
         return self._tables.setdefault(name, opened)
 
     def _ensure_blocking(self, namespace: str, dimension: int) -> None:
@@ -288,7 +304,9 @@ class LanceDBVectorStore:
         except ValueError:
             # Another process created the table, with another schema, since `_open` looked.
             table = self._db.open_table(name)
-        opened = _OpenTable(table, vector_dimension(table.schema))
+        opened = _OpenTable(
+            table, vector_dimension(table.schema), generation=self._connection.generation
+        )
         self._tables[name] = opened
         return opened
 
@@ -413,6 +431,7 @@ class LanceDBVectorStore:
 
         The caller holds the table's write lock.
         """
+        self._connection.count_write()
         opened.writes_since_optimize += 1
         every = self._optimize_every_writes
         if every is not None and opened.writes_since_optimize >= every:

@@ -3,9 +3,10 @@
 A namespace holds one store (`{workspace}-{model}`, as in the original design), but the
 store interface allows two workspaces in one namespace, so a vector id starts with its
 workspace: `{len(workspace)}:{workspace}:{document_id}#{n}`. The length makes the prefix
-unambiguous, and ids of one document share the prefix up to `#`, which is how a document's
-chunks are listed (Pinecone's list-by-prefix) to be replaced or deleted. A prefix that would
-push an id past Pinecone's 512 bytes names the document by a hash instead.
+unambiguous, and ids of one document share the prefix up to `#`: a document's chunks are
+`#0` to its chunk count (which the database knows), or, where no count is known, listed by
+prefix (Pinecone's list-by-prefix). A prefix that would push an id past Pinecone's 512 bytes
+names the document by a hash instead.
 """
 
 import hashlib

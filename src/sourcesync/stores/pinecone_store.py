@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sourcesync.stores.base import ChunkFilter, ChunkRecord, SearchHit, StoreStats
 from sourcesync.stores.errors import (
     DimensionMismatchError,
-    InvalidRecordError,
     NamespaceNotFoundError,
 )
+from sourcesync.stores.lance_connection import LanceConnection
 from sourcesync.stores.lance_filters import glob_regex
 from sourcesync.stores.lance_vector_cache import LanceVectorCache
 from sourcesync.stores.pinecone_indexes import PineconeConfig, PineconeIndexes
+from sourcesync.stores.pinecone_keywords import MAX_TOP_K_WITH_DATA, keyword_matches
 from sourcesync.stores.pinecone_records import (
     MAX_VECTORS_PER_REQUEST,
     document_prefix,
@@ -33,18 +34,16 @@ from sourcesync.stores.pinecone_records import (
     vector_id,
     vector_metadata,
 )
-from sourcesync.stores.record_checks import check_records
-from sourcesync.stores.sparse_keywords import document_vector, query_vector
+from sourcesync.stores.record_checks import check_documents, check_records
+from sourcesync.stores.sparse_keywords import document_vector
 
 if TYPE_CHECKING:
-    from lancedb.db import DBConnection
     from pinecone import AsyncIndex
 
 __all__ = ["PineconeConfig", "PineconeVectorStore"]
 
 T = TypeVar("T")
 
-_MAX_TOP_K_WITH_METADATA = 1_000
 _FETCH_URL_BUDGET = 6_000
 """Characters of ids per fetch request: ids travel in the URL, which servers cap."""
 
@@ -57,20 +56,15 @@ class PineconeVectorStore:
             raise ValueError(f"concurrency must be >= 1, got {config.concurrency}")
         self._config = config
         self._indexes = PineconeIndexes(config)
-        self._lance: DBConnection | None = None
-        self._cache = LanceVectorCache(self._cache_db)
+        self._cache = LanceVectorCache(
+            LanceConnection(
+                config.cache_dir, read_consistency_interval=None, reopen_every_writes=50
+            )
+        )
         self._cached_namespaces: set[str] = set()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(index={self._config.index!r})"
-
-    def _cache_db(self) -> "DBConnection":
-        if self._lance is None:
-            import lancedb
-
-            self._config.cache_dir.mkdir(parents=True, exist_ok=True)
-            self._lance = lancedb.connect(self._config.cache_dir)
-        return self._lance
 
     async def ensure(self, namespace: str, dimension: int) -> None:
         """Create or check both indexes; refuse one of another dimension or metric."""
@@ -107,7 +101,7 @@ class PineconeVectorStore:
             identifier = vector_id(record)
             metadata = vector_metadata(record)
             dense.append({"id": identifier, "values": list(record.vector), "metadata": metadata})
-            keywords = document_vector(record.keywords)
+            keywords = document_vector(identifier, record.keywords)
             if keywords is not None:
                 sparse.append(
                     {
@@ -144,39 +138,72 @@ class PineconeVectorStore:
         namespace: str,
         workspace_id: str,
         chunks_by_document: Mapping[str, Sequence[ChunkRecord]],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> None:
         """Write each document's records, then delete its chunks that are not among them.
 
-        Writing first means a document is never without chunks while it is replaced.
+        Writing first means a document is never without chunks while it is replaced. The
+        old chunks of a document in `chunk_counts` are its ids from `#n` (its new count) to
+        its old count; those of the others are listed (`_previous_ids`).
         """
         if not chunks_by_document:
             return
-        for document_id, chunk_list in chunks_by_document.items():
-            for record in chunk_list:
-                if (record.workspace_id, record.document_id) != (workspace_id, document_id):
-                    raise InvalidRecordError(
-                        f"chunk {record.id!r} belongs to document {record.document_id!r} of "
-                        f"workspace {record.workspace_id!r}, not to document {document_id!r} "
-                        f"of workspace {workspace_id!r}"
-                    )
+        check_documents(workspace_id, chunks_by_document)
         records = [record for chunk_list in chunks_by_document.values() for record in chunk_list]
         dense, sparse = await self._payloads(namespace, records)
         await self._write(namespace, dense, sparse)
         kept = {vector["id"] for vector in dense}
-        listed = await self._chunk_ids(namespace, workspace_id, chunks_by_document)
-        stale = [identifier for identifier in listed if identifier not in kept]
+        previous = await self._previous_ids(
+            namespace, workspace_id, list(chunks_by_document), chunk_counts or {}
+        )
+        stale = [identifier for identifier in previous if identifier not in kept]
         without_keywords = sorted(kept - {vector["id"] for vector in sparse})
         await self._delete_ids(namespace, stale, stale + without_keywords)
 
     async def delete_documents(
-        self, namespace: str, workspace_id: str, document_ids: Collection[str]
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_ids: Collection[str],
+        *,
+        chunk_counts: Mapping[str, int] | None = None,
     ) -> int:
-        """Delete every chunk of the documents; return how many chunks were deleted."""
+        """Delete every chunk of the documents; return how many chunks were deleted.
+
+        By id, in requests of at most 1,000 ids: those the database knows (`chunk_counts`)
+        and, for the other documents, those listed (`_previous_ids`).
+        """
         if not document_ids:
             return 0
-        listed = await self._chunk_ids(namespace, workspace_id, sorted(set(document_ids)))
-        await self._delete_ids(namespace, listed, listed)
-        return len(listed)
+        ids = await self._previous_ids(
+            namespace, workspace_id, sorted(set(document_ids)), chunk_counts or {}
+        )
+        await self._delete_ids(namespace, ids, ids)
+        return len(ids)
+
+    async def _previous_ids(
+        self,
+        namespace: str,
+        workspace_id: str,
+        document_ids: Sequence[str],
+        chunk_counts: Mapping[str, int],
+    ) -> list[str]:
+        """The ids of the documents' chunks now in the index.
+
+        Chunk ids are positional, so a document's count names them all. A document without
+        a known count has its chunks listed by id prefix (one listing per document): the
+        ids of documents whose rows are gone (retired by a migration), and any caller that
+        has no count at hand.
+        """
+        known = [d for d in document_ids if d in chunk_counts]
+        unknown = [d for d in document_ids if d not in chunk_counts]
+        ids = [
+            document_prefix(workspace_id, document_id) + str(n)
+            for document_id in known
+            for n in range(chunk_counts[document_id])
+        ]
+        return ids + (await self._chunk_ids(namespace, workspace_id, unknown) if unknown else [])
 
     async def _chunk_ids(
         self, namespace: str, workspace_id: str, document_ids: Collection[str]
@@ -222,9 +249,20 @@ class PineconeVectorStore:
         if len(vector) != dimension:
             raise DimensionMismatchError(namespace, dimension, len(vector), what="the query vector")
         index = await self._indexes.client(self._indexes.vectors)
-        return await self._matches(
-            index, namespace, workspace_id, k, where, vector=list(vector), cosine=True
+        glob = _glob(where)
+        answer = await index.query(
+            namespace=namespace,
+            top_k=MAX_TOP_K_WITH_DATA if glob else min(k, MAX_TOP_K_WITH_DATA),
+            vector=list(vector),
+            filter=metadata_filter(workspace_id, where),
+            include_metadata=True,
         )
+        hits: list[SearchHit] = []
+        for match in answer.matches:
+            metadata = match.metadata or {}
+            if glob is None or glob.match(metadata.get("path", "")):
+                hits.append(hit_from_match(metadata, min(1.0, max(0.0, match.score))))
+        return hits[:k]
 
     async def keyword_query(
         self,
@@ -235,55 +273,24 @@ class PineconeVectorStore:
         *,
         where: ChunkFilter | None = None,
     ) -> list[SearchHit]:
-        """The `k` chunks whose keywords best match `terms` (`sparse_keywords.py`)."""
+        """The `k` chunks whose keywords best match `terms`, by BM25 (`pinecone_keywords.py`)."""
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
-        sparse = query_vector(terms)
-        if sparse is None:
-            return []
         index = await self._indexes.client(self._indexes.keywords)
-        return await self._matches(
+        glob = _glob(where)
+        matches = await keyword_matches(
             index,
             namespace,
-            workspace_id,
-            k,
-            where,
-            sparse_vector={"indices": sparse.indices, "values": sparse.values},
-            cosine=False,
+            terms,
+            MAX_TOP_K_WITH_DATA if glob else k,
+            metadata_filter(workspace_id, where),
+            self._bounded,
         )
-
-    async def _matches(
-        self,
-        index: "AsyncIndex",
-        namespace: str,
-        workspace_id: str,
-        k: int,
-        where: ChunkFilter | None,
-        *,
-        cosine: bool,
-        **query: Any,
-    ) -> list[SearchHit]:
-        # A path glob has no Pinecone filter: the most matches Pinecone returns are read.
-        glob = (
-            None
-            if where is None or where.path_glob is None
-            else re.compile(glob_regex(where.path_glob))
-        )
-        top_k = _MAX_TOP_K_WITH_METADATA if glob else min(k, _MAX_TOP_K_WITH_METADATA)
-        answer = await index.query(
-            namespace=namespace,
-            top_k=top_k,
-            filter=metadata_filter(workspace_id, where),
-            include_metadata=True,
-            **query,
-        )
-        hits: list[SearchHit] = []
-        for match in answer.matches:
-            metadata = match.metadata or {}
-            if glob is not None and not glob.match(metadata.get("path", "")):
-                continue
-            score = min(1.0, max(0.0, match.score)) if cosine else match.score
-            hits.append(hit_from_match(metadata, score))
+        hits = [
+            hit_from_match(match.metadata, match.score)
+            for match in matches
+            if glob is None or glob.match(match.metadata.get("path", ""))
+        ]
         return hits[:k]
 
     async def cached_vectors(
@@ -370,6 +377,13 @@ class PineconeVectorStore:
                 await index.delete_namespace(namespace=namespace)
         await asyncio.to_thread(self._cache.drop, namespace)
         self._cached_namespaces.discard(namespace)
+
+
+def _glob(where: ChunkFilter | None) -> "re.Pattern[str] | None":
+    """A path glob has no Pinecone filter: queries read the most matches and apply it."""
+    if where is None or where.path_glob is None:
+        return None
+    return re.compile(glob_regex(where.path_glob))
 
 
 def _upsert_job(

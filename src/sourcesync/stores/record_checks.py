@@ -1,12 +1,12 @@
 """Checks every store makes of the chunk records it is given, before writing any."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sourcesync.stores.base import ChunkRecord
 from sourcesync.stores.errors import DimensionMismatchError, InvalidRecordError
 
-__all__ = ["check_records", "metadata_json"]
+__all__ = ["check_documents", "check_records", "metadata_json"]
 
 
 def metadata_json(record: ChunkRecord) -> str:
@@ -34,3 +34,17 @@ def check_records(namespace: str, records: Sequence[ChunkRecord], dimension: int
                 "write; send each chunk once"
             )
         keys.add(key)
+
+
+def check_documents(
+    workspace_id: str, chunks_by_document: Mapping[str, Sequence[ChunkRecord]]
+) -> None:
+    """Refuse a record under a document (or workspace) it does not belong to."""
+    for document_id, chunk_list in chunks_by_document.items():
+        for record in chunk_list:
+            if (record.workspace_id, record.document_id) != (workspace_id, document_id):
+                raise InvalidRecordError(
+                    f"chunk {record.id!r} belongs to document {record.document_id!r} of "
+                    f"workspace {record.workspace_id!r}, not to document {document_id!r} "
+                    f"of workspace {workspace_id!r}"
+                )

@@ -164,13 +164,20 @@ async def _store(
 
     A first sync writes new documents only, and a plain upsert by chunk id (idempotent, so
     a retried batch never duplicates) is far cheaper than a replace that scans the table.
+    Both trust the database's chunk counts: the ids of a document's chunks in the store are
+    `#0` to its count.
     """
     fresh = {i.document.id for i in embedded if not i.document.chunk_count}
     if fresh:
         await services.vectors.upsert(namespace, [r for doc_id in fresh for r in records[doc_id]])
     changed = {doc_id: chunks for doc_id, chunks in records.items() if doc_id not in fresh}
     if changed:
-        await services.vectors.replace_documents_chunks(namespace, workspace_id, changed)
+        counts = {
+            i.document.id: i.document.chunk_count for i in embedded if i.document.id in changed
+        }
+        await services.vectors.replace_documents_chunks(
+            namespace, workspace_id, changed, chunk_counts=counts
+        )
 
 
 class _ChunkProgress:

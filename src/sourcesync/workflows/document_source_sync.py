@@ -43,7 +43,8 @@ def collect_documents(services: Services, request: SourceSyncTrigger) -> dict[st
     cursor = None if request.mode == "full" else spec.parse_cursor(source.cursor)
     full = cursor is None
     stored = unchanged = 0
-    deleted: list[str] = []
+    deleted: dict[str, int] = {}
+    """Documents deleted, with their chunk counts (`db.mark_documents_deleted`)."""
 
     def scoped(name: str) -> str:
         return scoped_document_id(request.source_id, name)
@@ -71,7 +72,7 @@ def collect_documents(services: Services, request: SourceSyncTrigger) -> dict[st
                     session, request.workspace_id, [u.id for u in upserts]
                 )
                 unchanged += sum(s == db.DocumentStatus.PROCESSED for s in statuses.values())
-                deleted += db.mark_documents_deleted(
+                deleted |= db.mark_documents_deleted(
                     session, request.workspace_id, [scoped(i) for i in batch.deleted_ids]
                 )
                 if batch.cursor is not None:
@@ -87,7 +88,7 @@ def collect_documents(services: Services, request: SourceSyncTrigger) -> dict[st
         db.require_job_active(session, request.job_id)
         if live is not None:
             known = set(db.list_document_ids(session, request.workspace_id, request.source_id))
-            deleted += db.mark_documents_deleted(session, request.workspace_id, known - live)
+            deleted |= db.mark_documents_deleted(session, request.workspace_id, known - live)
         pending = db.list_document_ids_to_embed(session, request.workspace_id, request.source_id)
         batches = [
             pending[i : i + DOCUMENTS_PER_BATCH]
@@ -131,13 +132,14 @@ def create(client: inngest.Inngest, services: Services, source_type: str) -> inn
 
         plan = await ctx.step.run("collect", collect)
         if plan["deleted"]:
-            await ctx.step.run(
-                "delete-vectors",
-                services.vectors.delete_documents,
-                request.namespace,
-                request.workspace_id,
-                plan["deleted"],
-            )
+            deleted: dict[str, int] = plan["deleted"]
+
+            async def delete_vectors() -> int:
+                return await services.vectors.delete_documents(
+                    request.namespace, request.workspace_id, list(deleted), chunk_counts=deleted
+                )
+
+            await ctx.step.run("delete-vectors", delete_vectors)
 
         def batch_ids(index: int) -> list[str]:
             with services.transaction() as session:

@@ -28,7 +28,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
     async def documents_removed(ctx: inngest.Context) -> dict[str, int]:
         request = parse_event(DocumentsRemoved, ctx.event.data)
 
-        def mark() -> list[str]:
+        def mark() -> dict[str, int]:
             with services.transaction() as session:
                 return db.mark_documents_deleted(
                     session, request.workspace_id, list(request.document_ids)
@@ -39,8 +39,12 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
 
         async def delete_vectors() -> int:
             try:
+                # Documents deleted before (a repeated delivery) are found by listing.
                 return await services.vectors.delete_documents(
-                    namespace, request.workspace_id, list(request.document_ids)
+                    namespace,
+                    request.workspace_id,
+                    list(request.document_ids),
+                    chunk_counts=deleted,
                 )
             except LookupError:
                 return 0

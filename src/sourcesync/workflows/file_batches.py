@@ -30,7 +30,8 @@ class BatchResult:
     skipped: int = 0
     deleted: int = 0
     to_embed: list[str] = field(default_factory=list)
-    deleted_ids: list[str] = field(default_factory=list)
+    deleted_ids: dict[str, int] = field(default_factory=dict)
+    """Documents this batch deleted, with their chunk counts (`db.mark_documents_deleted`)."""
 
 
 def plan_file_sync(

@@ -50,7 +50,10 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
                 result = await services.in_thread(process_file_batch, services, request)
         if result.deleted_ids:
             await services.vectors.delete_documents(
-                request.namespace, request.workspace_id, result.deleted_ids
+                request.namespace,
+                request.workspace_id,
+                list(result.deleted_ids),
+                chunk_counts=result.deleted_ids,
             )
         with job_still_active():
             remaining = await services.in_thread(_record, services, request, result)
