@@ -18,7 +18,6 @@ from sourcesync.stores import lance_filters as sql
 from sourcesync.stores.base import ChunkFilter, ChunkRecord, SearchHit, StoreStats
 from sourcesync.stores.errors import (
     DimensionMismatchError,
-    InvalidRecordError,
     NamespaceNotFoundError,
 )
 from sourcesync.stores.lance_connection import LanceConnection
@@ -38,7 +37,7 @@ from sourcesync.stores.lance_tables import (
     vector_dimension,
 )
 from sourcesync.stores.lance_vector_cache import LanceVectorCache
-from sourcesync.stores.record_checks import check_records
+from sourcesync.stores.record_checks import check_documents, check_records
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
@@ -149,14 +148,7 @@ class LanceDBVectorStore:
         if not chunks_by_document:
             return
         records = [record for chunk_list in chunks_by_document.values() for record in chunk_list]
-        for document_id, chunk_list in chunks_by_document.items():
-            for record in chunk_list:
-                if (record.workspace_id, record.document_id) != (workspace_id, document_id):
-                    raise InvalidRecordError(
-                        f"chunk {record.id!r} belongs to document {record.document_id!r} of "
-                        f"workspace {record.workspace_id!r}, not to document {document_id!r} "
-                        f"of workspace {workspace_id!r}"
-                    )
+        check_documents(workspace_id, chunks_by_document)
         documents_filter = sql.all_of(
             sql.equals("workspace_id", workspace_id),
             sql.is_in("document_id", sorted(chunks_by_document)),

@@ -56,11 +56,10 @@ class PineconeVectorStore:
             raise ValueError(f"concurrency must be >= 1, got {config.concurrency}")
         self._config = config
         self._indexes = PineconeIndexes(config)
-        self._cache = LanceVectorCache(
-            LanceConnection(
-                config.cache_dir, read_consistency_interval=None, reopen_every_writes=50
-            )
+        self._cache_connection = LanceConnection(
+            config.cache_dir, read_consistency_interval=None, reopen_every_writes=50
         )
+        self._cache = LanceVectorCache(self._cache_connection)
         self._cached_namespaces: set[str] = set()
 
     def __repr__(self) -> str:
@@ -365,7 +364,7 @@ class PineconeVectorStore:
 
     async def warm(self) -> None:
         """Open the local embedding cache (LanceDB); Pinecone itself is reached on first use."""
-        await asyncio.to_thread(self._cache_db)
+        await asyncio.to_thread(self._cache_connection.get)
 
     async def drop(self, namespace: str) -> None:
         """Delete the namespace from both indexes; a missing one is no error."""
