@@ -243,23 +243,21 @@ async def _embed_all(
         # By length, so that each call pads little (as one large call would).
         order = sorted(missing, key=lambda text_hash: len(missing[text_hash]))
         fresh: list[list[float]] = []
-        try:
-            for start in range(0, len(order), EMBED_SLICE):
-                part = order[start : start + EMBED_SLICE]
+        for start in range(0, len(order), EMBED_SLICE):
+            part = order[start : start + EMBED_SLICE]
+            try:
                 with services.metrics.embed_seconds.time():
                     fresh += await services.embedder.embed([missing[h] for h in part])
-                await progress.embedded_some(len(part))
-        except Exception as exc:
-            log.warning("embedding a batch failed; embedding document by document", exc_info=exc)
-            return await _embed_one_by_one(
-                services,
-                job_id,
-                workspace_id,
-                namespace,
-                ready,
-                known,
-                result,
-            )
+            except Exception as exc:
+                log.warning(
+                    "embedding a batch failed; embedding document by document", exc_info=exc
+                )
+                return await _embed_one_by_one(
+                    services, job_id, workspace_id, namespace, ready, known, result
+                )
+            # Outside the `try`: a progress write that fails is the call's failure (retried),
+            # not the embedder's, which would embed the batch again document by document.
+            await progress.embedded_some(len(part))
         embedded = dict(zip(order, fresh, strict=True))
         await services.vectors.cache_vectors(namespace, embedded)
         known |= embedded

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,8 +45,20 @@ class Services:
     read_sessions: sessionmaker[Session]
     metrics: AppMetrics = field(default_factory=AppMetrics)
 
+    _writer: contextlib.AbstractContextManager[Any] = field(
+        init=False, repr=False, default_factory=contextlib.nullcontext
+    )
+
     def __post_init__(self) -> None:
         self.metrics.read_database(self.reading)
+        bind = self.sessions.kw.get("bind")
+        if bind is not None and bind.dialect.name == "sqlite":
+            # SQLite has one writer at a time, and a writer that finds the database locked
+            # sleeps and tries again (the busy timeout): with ten batches writing at once
+            # under load, one could lose every try for 30 s and fail "database is locked".
+            # The process's writers queue on this lock instead, and are handed the database
+            # in turn; the busy timeout is left for other processes' writers.
+            self._writer = threading.RLock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -65,7 +78,7 @@ class Services:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits together (or not at all)."""
-        with self.sessions() as session, session.begin():
+        with self._writer, self.sessions() as session, session.begin():
             yield session
 
     @contextlib.contextmanager
