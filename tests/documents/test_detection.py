@@ -71,6 +71,13 @@ def test_empty_and_whitespace_only_content_is_empty(data: bytes) -> None:
         ("config.yml", "yaml"),
         ("LICENSE", None),
         ("archive.tar.gz", None),
+        # Named as PurePosixPath names them: trailing slashes and "." parts dropped.
+        ("src/main.py/", "python"),
+        ("deploy/Dockerfile/.", "dockerfile"),
+        ("src/.py", None),
+        ("src/main.", None),
+        ("", None),
+        (".", None),
     ],
 )
 def test_language_from_path(path: str, language: str | None) -> None:

@@ -2,21 +2,75 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Executable, Table, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sourcesync.db.column_types import utcnow
 from sourcesync.db.models import Document, DocumentContent, DocumentStatus
-from sourcesync.db.upserts import upsert_into
+from sourcesync.db.upserts import dialect_of, insert_for
 
 # Rows or ids per statement, well under SQLite's limit on bound parameters per statement.
 _CHUNK = 200
 
 _T = TypeVar("_T")
+
+# The batch path's writes are Core statements on the tables, built once: ORM bulk statements
+# convert and check each parameter set in Python first, and building an upsert anew (its
+# ``excluded`` table) costs about as much as running it for a batch.
+_DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+_CONTENTS: Table = DocumentContent.__table__  # type: ignore[assignment]
+
+
+@functools.cache
+def _documents_upsert(dialect: str) -> Executable:
+    insert = insert_for(dialect, _DOCUMENTS)
+    new = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=[_DOCUMENTS.c.workspace_id, _DOCUMENTS.c.id],
+        set_={
+            "source_id": new.source_id,
+            "title": new.title,
+            "url": new.url,
+            "path": new.path,
+            "content_hash": new.content_hash,
+            "metadata": new["metadata"],
+            "size": new.size,
+            "updated_at": new.updated_at,
+            "status": case(
+                (_DOCUMENTS.c.embedded_hash == new.content_hash, DocumentStatus.PROCESSED),
+                else_=DocumentStatus.PENDING,
+            ),
+        },
+    )
+
+
+@functools.cache
+def _contents_upsert(dialect: str) -> Executable:
+    insert = insert_for(dialect, _CONTENTS)
+    return insert.on_conflict_do_update(
+        index_elements=[_CONTENTS.c.workspace_id, _CONTENTS.c.document_id],
+        set_={"content": insert.excluded.content, "updated_at": insert.excluded.updated_at},
+    )
+
+
+_MARK_PROCESSED = (
+    update(_DOCUMENTS)
+    .where(
+        _DOCUMENTS.c.workspace_id == bindparam("workspace", type_=_DOCUMENTS.c.workspace_id.type),
+        _DOCUMENTS.c.id == bindparam("document", type_=_DOCUMENTS.c.id.type),
+    )
+    .values(
+        status=DocumentStatus.PROCESSED,
+        embedded_hash=bindparam("hash", type_=_DOCUMENTS.c.embedded_hash.type),
+        chunk_count=bindparam("chunks", type_=_DOCUMENTS.c.chunk_count.type),
+        updated_at=bindparam("now", type_=_DOCUMENTS.c.updated_at.type),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -47,9 +101,8 @@ def upsert_documents(
     if not latest:
         return
     now = utcnow()
-    # Keys are the model's attribute names (``meta`` holds the ``metadata`` column): a list
-    # of parameter sets makes this an ORM bulk upsert, compiled once and cached, where a
-    # multi-row VALUES would be compiled anew for every batch.
+    # A list of parameter sets (keyed by column name) runs as one cached statement with
+    # executemany, where a multi-row VALUES would be compiled anew for every batch.
     rows = [
         {
             "workspace_id": workspace_id,
@@ -60,35 +113,14 @@ def upsert_documents(
             "path": document.path,
             "status": DocumentStatus.PENDING,
             "content_hash": document.content_hash,
-            "meta": dict(document.metadata),
+            "metadata": dict(document.metadata),
             "size": document.size,
             "created_at": now,
             "updated_at": now,
         }
         for document in latest.values()
     ]
-    insert = upsert_into(session, Document)
-    new = insert.excluded
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[Document.workspace_id, Document.id],
-            set_={
-                "source_id": new.source_id,
-                "title": new.title,
-                "url": new.url,
-                "path": new.path,
-                "content_hash": new.content_hash,
-                "metadata": new["metadata"],
-                "size": new.size,
-                "updated_at": new.updated_at,
-                "status": case(
-                    (Document.embedded_hash == new.content_hash, DocumentStatus.PROCESSED),
-                    else_=DocumentStatus.PENDING,
-                ),
-            },
-        ),
-        rows,
-    )
+    session.execute(_documents_upsert(dialect_of(session)), rows)
     contents = {doc.id: doc.content for doc in latest.values() if doc.content is not None}
     _put_contents(session, workspace_id, contents)
 
@@ -212,15 +244,14 @@ def mark_documents_processed(
         return
     now = utcnow()
     session.execute(
-        update(Document),
+        _MARK_PROCESSED,
         [
             {
-                "workspace_id": workspace_id,
-                "id": document_id,
-                "status": DocumentStatus.PROCESSED,
-                "embedded_hash": embedded_hash,
-                "chunk_count": chunk_count,
-                "updated_at": now,
+                "workspace": workspace_id,
+                "document": document_id,
+                "hash": embedded_hash,
+                "chunks": chunk_count,
+                "now": now,
             }
             for document_id, embedded_hash, chunk_count in embedded
         ],
@@ -272,12 +303,8 @@ def _put_contents(session: Session, workspace_id: str, contents: Mapping[str, st
     if not contents:
         return
     now = utcnow()
-    insert = upsert_into(session, DocumentContent)
     session.execute(
-        insert.on_conflict_do_update(
-            index_elements=[DocumentContent.workspace_id, DocumentContent.document_id],
-            set_={"content": insert.excluded.content, "updated_at": insert.excluded.updated_at},
-        ),
+        _contents_upsert(dialect_of(session)),
         [
             {
                 "workspace_id": workspace_id,

@@ -7,6 +7,7 @@ races) on both.
 
 from __future__ import annotations
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,16 @@ Upsert = postgresql.Insert | sqlite.Insert
 
 def upsert_into(session: Session, model: type[Base]) -> Upsert:
     """An INSERT into ``model``'s table that supports ``on_conflict_do_*``."""
-    dialect = session.get_bind().dialect.name
+    return insert_for(dialect_of(session), model)
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def insert_for(dialect: str, model: type[Base] | Table) -> Upsert:
+    """An INSERT with ``on_conflict_do_*`` for the dialect named, into ``model``'s table or a
+    table (a Core statement: its parameter sets skip the ORM's per-row work)."""
     if dialect == "postgresql":
         return postgresql.insert(model)
     if dialect == "sqlite":

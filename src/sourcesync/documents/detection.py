@@ -144,8 +144,15 @@ _FILENAME_LANGUAGES: dict[str, str] = {
 
 
 def language_for_path(path: str) -> str | None:
-    """Return the language a file holds judged by its name (`"python"`), or None if unknown."""
-    name = PurePosixPath(path).name.lower()
+    """Return the language a file holds judged by its name (`"python"`), or None if unknown.
+
+    The name and suffix are ``PurePosixPath``'s, read without building paths (twice per
+    synced file)."""
+    name = path.rpartition("/")[2]
+    if name in ("", "."):
+        name = PurePosixPath(path).name
+    name = name.lower()
     if name in _FILENAME_LANGUAGES:
         return _FILENAME_LANGUAGES[name]
-    return _EXTENSION_LANGUAGES.get(PurePosixPath(name).suffix)
+    dot = name.rfind(".")
+    return _EXTENSION_LANGUAGES.get(name[dot:]) if 0 < dot < len(name) - 1 else None

@@ -146,3 +146,27 @@ def test_blips_are_retried_in_place_and_long_waits_are_left_to_the_workflow(
     with pytest.raises(SourceUnavailableError) as caught:
         source.fetch([FileRef("README.md", "0" * 40, 10)], commit=head)
     assert caught.value.retry_after_s == 3600
+
+
+@pytest.mark.parametrize("proxied", [False, True])
+def test_raw_downloads_send_what_the_client_sends(
+    github: FakeGitHub,
+    make_source: SourceFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    proxied: bool,
+) -> None:
+    # Without a proxy the downloads skip the client for its transport (cheaper per file);
+    # with one they go through the client, which routes them. The headers are the same.
+    if proxied:
+        monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    source = make_source()
+    plan = source.plan(None, full=True)
+
+    source.fetch(plan.files[:1])
+
+    api, raw = github.requests[-2], github.requests[-1]
+    assert raw.endpoint == "raw"
+    assert raw.headers["user-agent"] == api.headers["user-agent"]
+    assert raw.headers["accept-encoding"] == api.headers["accept-encoding"]
+    assert raw.headers["authorization"] == f"Bearer {TOKEN}"
