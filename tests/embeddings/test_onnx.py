@@ -16,7 +16,9 @@ from sourcesync.embeddings import (
     default_model_path,
     exported_model,
     local_embedder_for,
+    onnx_export,
 )
+from sourcesync.stores.namespaces import namespace_for
 
 SENTENCES = [
     "Retry the request after the server's rate limit resets.",
@@ -93,6 +95,19 @@ def test_embedding_imports_neither_torch_nor_sentence_transformers() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_new_int8_recipe_gets_a_namespace_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = OnnxEmbedder().model_name
+    fp32 = OnnxEmbedder(precision=Precision.FP32).model_name
+    monkeypatch.setattr(onnx_export, "INT8_RECIPE", onnx_export.INT8_RECIPE + 1)
+
+    after = OnnxEmbedder().model_name
+
+    assert namespace_for("ws", after) != namespace_for("ws", before)
+    assert OnnxEmbedder(precision=Precision.FP32).model_name == fp32
+    found = local_embedder_for(after)
+    assert found is not None and found.model_name == after
 
 
 def test_a_store_s_model_name_finds_its_embedder(int8: OnnxEmbedder) -> None:

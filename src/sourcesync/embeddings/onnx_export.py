@@ -20,7 +20,14 @@ from pathlib import Path
 
 from sourcesync.embeddings.errors import EmbeddingModelNotFound
 
-__all__ = ["ONNX_INPUTS", "Precision", "default_cache_dir", "exported_model"]
+__all__ = [
+    "INT8_RECIPE",
+    "ONNX_INPUTS",
+    "Precision",
+    "default_cache_dir",
+    "exported_model",
+    "precision_name",
+]
 
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _EXPORT_FORMAT = 1
@@ -31,6 +38,19 @@ _OPSET = 17
 class Precision(StrEnum):
     INT8 = "int8"
     FP32 = "fp32"
+
+
+INT8_RECIPE = 1
+"""Which int8 quantization `_quantize` makes; bump it with any change there. Past 1 it is
+part of the int8 model's name (`precision_name`), so the vectors of two recipes get two
+namespaces and never mix, and the cached export is made again."""
+
+
+def precision_name(precision: Precision) -> str:
+    """The precision as a model's name says it: `fp32`, `int8`, then `int8-r2`, `int8-r3`..."""
+    if precision == Precision.INT8 and INT8_RECIPE > 1:
+        return f"{precision}-r{INT8_RECIPE}"
+    return str(precision)
 
 
 def default_cache_dir() -> Path:
@@ -67,7 +87,7 @@ def exported_model(model_path: Path, precision: Precision, cache_dir: Path | Non
     cache = cache_dir or default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     stem = f"{model_path.name}-{_fingerprint(model_path)}"
-    target = cache / f"{stem}-{precision}.onnx"
+    target = cache / f"{stem}-{precision_name(precision)}.onnx"
     if target.is_file():
         return target
     with (cache / f"{stem}.lock").open("w") as lock:
@@ -75,8 +95,8 @@ def exported_model(model_path: Path, precision: Precision, cache_dir: Path | Non
         if not target.is_file():  # another process may have exported while we waited
             _export(
                 model_path,
-                cache / f"{stem}-{Precision.FP32}.onnx",
-                cache / f"{stem}-{Precision.INT8}.onnx",
+                cache / f"{stem}-{precision_name(Precision.FP32)}.onnx",
+                cache / f"{stem}-{precision_name(Precision.INT8)}.onnx",
             )
     return target
 
