@@ -6,7 +6,8 @@ but ONNX Runtime. The int8 variant (recipe 2) quantizes the weights of every Mat
 output channel, except the first encoder layer's, which stay fp32: per-tensor scales lose
 too much (mean cosine 0.94 to the fp32 vectors, against 0.994 per channel), and the first
 layer in fp32 (0.996) brought search recall within 0.02 of fp32's where quantizing every
-MatMul (recipe 1) did not (bench/RESULTS.md, "Embedder"). Exports are cached
+MatMul (recipe 1) did not, for about 11% of recipe 1's speed (bench/RESULTS.md, "Search
+quality" and "Embedder"). Exports are cached
 by the source model's fingerprint, written atomically under a file lock, so concurrent
 processes export once.
 """
