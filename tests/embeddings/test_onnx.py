@@ -16,7 +16,9 @@ from sourcesync.embeddings import (
     default_model_path,
     exported_model,
     local_embedder_for,
+    onnx_export,
 )
+from sourcesync.stores.namespaces import namespace_for
 
 SENTENCES = [
     "Retry the request after the server's rate limit resets.",
@@ -38,7 +40,7 @@ def cosine(a: list[float], b: list[float]) -> float:
 def test_model_facts_and_names(int8: OnnxEmbedder, local_embedder: LocalEmbedder) -> None:
     assert int8.dimension == local_embedder.dimension == 384
     assert int8.max_tokens == local_embedder.max_tokens
-    assert int8.model_name == "sentence-transformers/all-MiniLM-L6-v2-onnx-int8"
+    assert int8.model_name == "sentence-transformers/all-MiniLM-L6-v2-onnx-int8-r2"
     assert OnnxEmbedder(precision=Precision.FP32).model_name.endswith("-onnx-fp32")
     assert int8.model_name != local_embedder.model_name
 
@@ -82,6 +84,22 @@ def test_the_export_is_cached(tmp_path: Path) -> None:
     assert cached.stat().st_size > 10_000_000
 
 
+def test_the_int8_export_keeps_the_first_encoder_layer_in_fp32() -> None:
+    import onnx
+
+    graph = onnx.load(
+        str(exported_model(default_model_path(), Precision.INT8)), load_external_data=False
+    ).graph
+    by_layer = {
+        (node.op_type, "/layer.0/" in node.name)
+        for node in graph.node
+        if node.op_type in ("MatMul", "MatMulInteger")
+    }
+    assert ("MatMul", True) in by_layer
+    assert ("MatMulInteger", True) not in by_layer
+    assert ("MatMulInteger", False) in by_layer
+
+
 def test_embedding_imports_neither_torch_nor_sentence_transformers() -> None:
     code = (
         "import sys;from sourcesync.embeddings import OnnxEmbedder;"
@@ -93,6 +111,19 @@ def test_embedding_imports_neither_torch_nor_sentence_transformers() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_new_int8_recipe_gets_a_namespace_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = OnnxEmbedder().model_name
+    fp32 = OnnxEmbedder(precision=Precision.FP32).model_name
+    monkeypatch.setattr(onnx_export, "INT8_RECIPE", onnx_export.INT8_RECIPE + 1)
+
+    after = OnnxEmbedder().model_name
+
+    assert namespace_for("ws", after) != namespace_for("ws", before)
+    assert OnnxEmbedder(precision=Precision.FP32).model_name == fp32
+    found = local_embedder_for(after)
+    assert found is not None and found.model_name == after
 
 
 def test_a_store_s_model_name_finds_its_embedder(int8: OnnxEmbedder) -> None:

@@ -19,7 +19,12 @@ from tokenizers import Tokenizer as FastTokenizer
 from sourcesync.embeddings.encode_queue import EncodeQueue, encode_queued
 from sourcesync.embeddings.errors import EmbeddingModelNotFound
 from sourcesync.embeddings.local import DEFAULT_BATCH_SIZE, DEFAULT_LOCAL_MODEL_NAME
-from sourcesync.embeddings.onnx_export import ONNX_INPUTS, Precision, exported_model
+from sourcesync.embeddings.onnx_export import (
+    ONNX_INPUTS,
+    Precision,
+    exported_model,
+    precision_name,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,7 +87,7 @@ def _load(model_path: Path, precision: Precision, cache_dir: Path | None) -> _Lo
 def _shared_session(
     model_path: Path, precision: Precision, cache_dir: Path | None
 ) -> _LoadedSession:
-    key = (str(model_path.resolve()), str(precision), str(cache_dir))
+    key = (str(model_path.resolve()), precision_name(precision), str(cache_dir))
     with _SESSIONS_LOCK:
         loaded = _SESSIONS.get(key)
         if loaded is None:
@@ -94,8 +99,9 @@ class OnnxEmbedder:
     """Embeds with the ONNX export of a local sentence-transformers (BERT, mean-pooled) model.
 
     Nothing is loaded (or exported) until first needed. `model_path` defaults to the bundled
-    all-MiniLM-L6-v2; `precision` to int8. The model name says the precision, so vectors of
-    the export get a namespace of their own, apart from the torch model's.
+    all-MiniLM-L6-v2; `precision` to int8. The model name says the precision (and the int8
+    recipe), so vectors of the export get a namespace of their own, apart from the torch
+    model's.
     """
 
     def __init__(
@@ -110,7 +116,7 @@ class OnnxEmbedder:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self._path = model_path
         base = DEFAULT_LOCAL_MODEL_NAME if model_path is None else model_path.name
-        self._model_name = f"{base}-onnx-{precision}"
+        self._model_name = f"{base}-onnx-{precision_name(precision)}"
         self._precision = precision
         self._cache_dir = cache_dir
         self._batch_size = batch_size

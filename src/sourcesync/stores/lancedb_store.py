@@ -1,8 +1,9 @@
 """`VectorStore` on LanceDB: a directory of tables, one per namespace.
 
 Each table also holds a full-text (BM25) index over the chunks' keywords, so one store
-answers vector and keyword queries. lancedb is imported when a table is first opened:
-a command that reads no vectors never pays for it.
+answers vector and keyword queries. Queries read the tables with pylance
+(`lance_reads`), writes go through lancedb, imported when a table is first written: a
+command that writes no vectors never pays for it.
 """
 
 import asyncio
@@ -12,7 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from sourcesync.stores import lance_filters as sql
 from sourcesync.stores.base import ChunkFilter, ChunkRecord, SearchHit, StoreStats
@@ -21,14 +22,10 @@ from sourcesync.stores.errors import (
     NamespaceNotFoundError,
 )
 from sourcesync.stores.lance_connection import LanceConnection
+from sourcesync.stores.lance_reads import LanceReader
 from sourcesync.stores.lance_tables import (
-    DISTANCE_COLUMN,
-    HIT_COLUMNS,
-    KEYWORDS_COLUMN,
     MERGE_KEY,
     MISSING_COLUMNS,
-    SCORE_COLUMN,
-    VECTOR_COLUMN,
     chunk_schema,
     hit_from_row,
     records_to_arrow,
@@ -41,7 +38,6 @@ from sourcesync.stores.record_checks import check_documents, check_records
 
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
-    from lancedb.query import LanceVectorQueryBuilder
     from lancedb.table import Table
 
 _IN_FILTER_BATCH = 500
@@ -97,6 +93,7 @@ class LanceDBVectorStore:
             reopen_every_writes=reopen_every_writes,
         )
         self._cache = LanceVectorCache(self._connection)
+        self._reader = LanceReader(self.path, read_consistency_interval)
         self._optimize_every_writes = optimize_every_writes
         self._keep_versions_for = keep_versions_for
         self._tables: dict[str, _OpenTable] = {}
@@ -348,34 +345,17 @@ class LanceDBVectorStore:
     def _query_blocking(
         self, namespace: str, vector: list[float], k: int, query_filter: str
     ) -> list[SearchHit]:
-        opened = self._open(namespace)
-        if len(vector) != opened.dimension:
-            raise DimensionMismatchError(
-                namespace, opened.dimension, len(vector), what="the query vector"
-            )
-        search = opened.table.search(vector, vector_column_name=VECTOR_COLUMN, query_type="vector")
-        # `Table.search` is typed for every query type; query_type="vector" makes this one.
-        rows = (
-            cast("LanceVectorQueryBuilder", search)
-            .distance_type("cosine")
-            .where(query_filter, prefilter=True)
-            .select([*HIT_COLUMNS, DISTANCE_COLUMN])
-            .limit(k)
-            .to_list()
-        )
+        name = table_name(namespace)
+        dimension = self._reader.dimension(namespace, name)
+        if len(vector) != dimension:
+            raise DimensionMismatchError(namespace, dimension, len(vector), what="the query vector")
+        rows = self._reader.nearest(namespace, name, vector, k, query_filter)
         return [hit_from_row(row) for row in rows]
 
     def _keyword_query_blocking(
         self, namespace: str, terms: str, k: int, query_filter: str
     ) -> list[SearchHit]:
-        opened = self._open(namespace)
-        rows = (
-            opened.table.search(terms, query_type="fts", fts_columns=KEYWORDS_COLUMN)
-            .where(query_filter, prefilter=True)
-            .select([*HIT_COLUMNS, SCORE_COLUMN])
-            .limit(k)
-            .to_list()
-        )
+        rows = self._reader.matching(namespace, table_name(namespace), terms, k, query_filter)
         return [hit_from_row(row) for row in rows]
 
     def _stats_blocking(self, namespace: str, workspace_filter: str) -> StoreStats:
@@ -416,6 +396,7 @@ class LanceDBVectorStore:
             with contextlib.suppress(ValueError):  # LanceDB's error for a missing table
                 self._db.drop_table(name)
             self._tables.pop(name, None)
+            self._reader.forget(name)
         self._cache.drop(namespace)
 
     def _count_write(self, opened: _OpenTable) -> None:
