@@ -2,14 +2,13 @@
 
 The export runs the model through torch once (torch and transformers are needed here
 only), with mean pooling and normalization inside the graph, so running it needs nothing
-but ONNX Runtime. The int8 variant (recipe 2) quantizes the weights of every MatMul per
-output channel, except the first encoder layer's, which stay fp32: per-tensor scales lose
-too much (mean cosine 0.94 to the fp32 vectors, against 0.994 per channel), and the first
-layer in fp32 (0.996) brought search recall within 0.02 of fp32's where quantizing every
-MatMul (recipe 1) did not, for about 11% of recipe 1's speed (bench/RESULTS.md, "Search
-quality" and "Embedder"). Exports are cached
-by the source model's fingerprint, written atomically under a file lock, so concurrent
-processes export once.
+but ONNX Runtime. The int8 variant (recipe 1) quantizes the weights of every MatMul per
+output channel: per-tensor scales lose too much (mean cosine 0.94 to the fp32 vectors,
+against 0.994 per channel). Keeping the first encoder layer in fp32 (a recipe 2 that was
+tried) moved int8's search recall closer to fp32's but lower than recipe 1's, for 11% of
+the speed (bench/RESULTS.md, "Search quality" and "Embedder"). Exports are cached by the
+source model's fingerprint, written atomically under a file lock, so concurrent processes
+export once.
 """
 
 import fcntl
@@ -37,8 +36,6 @@ ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _EXPORT_FORMAT = 1
 """Bump when the exported graph changes, so cached exports are rebuilt."""
 _OPSET = 17
-_FIRST_LAYER = "/layer.0/"
-"""How the exported graph names the nodes of the first encoder layer (`encoder.layer.0`)."""
 
 
 class Precision(StrEnum):
@@ -46,7 +43,7 @@ class Precision(StrEnum):
     FP32 = "fp32"
 
 
-INT8_RECIPE = 2
+INT8_RECIPE = 1
 """Which int8 quantization `_quantize` makes; bump it with any change there. Past 1 it is
 part of the int8 model's name (`precision_name`), so the vectors of two recipes get two
 namespaces and never mix, and the cached export is made again."""
@@ -163,16 +160,6 @@ def _export_fp32(model_path: Path, target: Path) -> None:
         )
 
 
-def _first_layer_matmuls(source: Path) -> list[str]:
-    """The MatMul nodes of the model's first encoder layer (none if it names no `layer.0`)."""
-    import onnx
-
-    graph = onnx.load(str(source), load_external_data=False).graph
-    return [
-        node.name for node in graph.node if node.op_type == "MatMul" and _FIRST_LAYER in node.name
-    ]
-
-
 def _quantize_per_channel(source: Path, target: Path) -> None:
     import logging
 
@@ -189,7 +176,6 @@ def _quantize_per_channel(source: Path, target: Path) -> None:
             per_channel=True,
             op_types_to_quantize=["MatMul"],
             weight_type=QuantType.QInt8,
-            nodes_to_exclude=_first_layer_matmuls(source),
         )
     finally:
         root.setLevel(level)
