@@ -235,7 +235,8 @@ def search(
     k: Annotated[int, typer.Option("-k", help="How many files.")] = 5,
     source: Annotated[str | None, typer.Option(help="Only this source (name or id).")] = None,
     source_type: Annotated[
-        str | None, typer.Option("--type", help="Only sources of this type (git, github, ...).")
+        str | None,
+        typer.Option("--type", help="Only sources of this type (as `sources list` shows it)."),
     ] = None,
     path: Annotated[
         str | None,

@@ -18,7 +18,7 @@ def settle_heap() -> None:
     What startup made (modules, schemas, the app) lives as long as the process: frozen,
     the collector no longer walks it, and with higher thresholds it runs less often. The
     collector's share of a 3,000-file sync went from about 1.4 s to 0.45 s
-    (``bench/github_bench.py``, which calls this as ``serve`` and ``sync`` do).
+    (the file-source bench in ``bench/``, which calls this as ``serve`` and ``sync`` do).
     """
     gc.collect()
     gc.freeze()

@@ -29,7 +29,7 @@ class WebhookResult(StrEnum):
     ACCEPTED = "accepted"
     """Verified and turned into events (possibly for no source)."""
     ANSWERED = "answered"
-    """A handshake or a reply the source asked for (Slack's URL check)."""
+    """A handshake or a reply the source asked for (a URL verification challenge, say)."""
     UNSIGNED = "unsigned"
     """No configured source's secret verifies its signature."""
     REFUSED = "refused"

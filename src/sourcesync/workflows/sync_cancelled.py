@@ -62,7 +62,7 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
     return sync_cancelled
 
 
-_CLOCK_SLACK = datetime.timedelta(minutes=1)
+_CLOCK_MARGIN = datetime.timedelta(minutes=1)
 """The job starts in the run's first step, a little after the run's own clock."""
 
 
@@ -71,4 +71,4 @@ def _ran_past_timeout(job: db.Job, services: Services) -> bool:
         return False
     started = job.started_at.replace(tzinfo=job.started_at.tzinfo or datetime.UTC)
     ran = datetime.datetime.now(datetime.UTC) - started
-    return ran >= limit(services.settings, Timeout.SYNC) - _CLOCK_SLACK
+    return ran >= limit(services.settings, Timeout.SYNC) - _CLOCK_MARGIN
