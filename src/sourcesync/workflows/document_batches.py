@@ -23,6 +23,7 @@ from sourcesync.search.indexing import (
 from sourcesync.stores import ChunkRecord
 
 from .services import Services
+from .stalls import EMBEDDER, waiting_on
 
 log = logging.getLogger("sourcesync.workflows")
 
@@ -246,8 +247,7 @@ async def _embed_all(
         for start in range(0, len(order), EMBED_SLICE):
             part = order[start : start + EMBED_SLICE]
             try:
-                with services.metrics.embed_seconds.time():
-                    fresh += await services.embedder.embed([missing[h] for h in part])
+                fresh += await _embed(services, job_id, [missing[h] for h in part])
             except Exception as exc:
                 log.warning(
                     "embedding a batch failed; embedding document by document", exc_info=exc
@@ -264,6 +264,17 @@ async def _embed_all(
     return {item.document.id: [known[indexed.hash] for indexed in item.indexed] for item in ready}
 
 
+async def _embed(services: Services, job_id: str, texts: list[str]) -> list[list[float]]:
+    """One embedder call, timed; a call unanswered too long shows on the job as a stall.
+
+    The note is per call, not per batch: a slow but working embedder (ten batches
+    sharing two cores) answers each call of ``EMBED_SLICE`` texts in seconds.
+    """
+    async with waiting_on(services, job_id, EMBEDDER):
+        with services.metrics.embed_seconds.time():
+            return await services.embedder.embed(texts)
+
+
 async def _embed_one_by_one(
     services: Services,
     job_id: str,
@@ -278,8 +289,7 @@ async def _embed_one_by_one(
     for item in ready:
         missing = {i.hash: i.embedded for i in item.indexed if i.hash not in known}
         try:
-            with services.metrics.embed_seconds.time():
-                fresh = await services.embedder.embed(list(missing.values())) if missing else []
+            fresh = await _embed(services, job_id, list(missing.values())) if missing else []
         except Exception as exc:
             result.failed += 1
             await services.in_thread(

@@ -11,7 +11,6 @@ from sourcesync.events import DocumentsProcess, DocumentsProcessed
 from .cancellation import JOB_CANCEL, job_still_active
 from .document_batches import embed_documents
 from .services import Services
-from .stalls import EMBEDDER, waiting_on
 from .timeouts import Timeout, limit
 from .validation import parse_event
 
@@ -31,16 +30,15 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
         # No step, as in files-batch-processor: the run is this one idempotent piece of
         # work (vectors upserted by chunk id, rows marked processed), so a retried run is
         # safe, and a step would only add a second call to the app.
-        # A cancelled job's documents are not embedded; a wait too long reads as a stall.
-        async with waiting_on(services, request.job_id, EMBEDDER):
-            with job_still_active():
-                result = await embed_documents(
-                    services,
-                    job_id=request.job_id,
-                    workspace_id=request.workspace_id,
-                    namespace=request.namespace,
-                    document_ids=list(request.document_ids),
-                )
+        # A cancelled job's documents are not embedded.
+        with job_still_active():
+            result = await embed_documents(
+                services,
+                job_id=request.job_id,
+                workspace_id=request.workspace_id,
+                namespace=request.namespace,
+                document_ids=list(request.document_ids),
+            )
         return DocumentsProcessed(
             function="documents-process",
             processed=result.processed,
