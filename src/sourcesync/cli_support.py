@@ -155,6 +155,8 @@ def _fail_job(services: Any, job_id: str, message: str) -> None:
 async def _send_remote(settings: Any, name: str, data: dict[str, Any]) -> None:
     """Another process runs the engine (``sourcesync serve`` or another ``sync``), or
     Inngest does."""
+    import httpx
+
     from .runtime import running_engine_url
 
     if settings.engine == "embedded":
@@ -167,8 +169,6 @@ async def _send_remote(settings: Any, name: str, data: dict[str, Any]) -> None:
             "INNGEST_BASE_URL", "https://inn.gs"
         )
         key = os.environ.get("INNGEST_EVENT_KEY", "cli")
-    import httpx
-
     url = f"{base.rstrip('/')}/e/{key}"
     shown = f"{base.rstrip('/')}/e/<event key>"  # the key never reaches output or logs
     try:

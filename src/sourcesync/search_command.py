@@ -84,7 +84,7 @@ def _search_served(settings: Any, params: dict[str, Any]) -> list[dict[str, Any]
     token_file = settings.home / "api-token"
     if not token_file.exists():
         return None
-    import httpx
+    import httpx  # imported only once a serve may be up
 
     url = f"http://127.0.0.1:{settings.api_port}/api/search"
     query = {key: value for key, value in params.items() if value is not None}
