@@ -7,19 +7,19 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sourcesync import db
-from sourcesync.code_links import related_links
-from sourcesync.connectors.registry import get_spec
 from sourcesync.db.column_types import utcnow
 from sourcesync.events import SourceConnected, SyncCancel, SyncRequested
-from sourcesync.stores.namespaces import namespace_for
 from sourcesync.workflows.metrics import job_metrics
-from sourcesync.workflows.schedules import next_run, validate_schedule
-from sourcesync.workflows.services import Services
-from sourcesync.workflows.sources import validate_source
 from sourcesync.workflows.stalls import stall_message
+
+if TYPE_CHECKING:
+    from sourcesync.workflows.services import Services
+
+# What only some actions need (source specs, schedules, stores, code links) is imported in
+# them: `sourcesync jobs` and `job` start with none of it.
 
 SNIPPET_CHARS = 240
 log = logging.getLogger("sourcesync.search")
@@ -50,6 +50,10 @@ def add_source(
     names the bad fields); the connector then checks access (``SourceConfigError`` says
     what to fix). ``schedule`` (``1h``, or a cron expression) runs incremental syncs.
     """
+    from sourcesync.connectors.registry import get_spec
+    from sourcesync.workflows.schedules import next_run, validate_schedule
+    from sourcesync.workflows.sources import validate_source
+
     spec = get_spec(source_type)
     parsed = spec.parse_config(config)
     stored = parsed.model_dump(mode="json", exclude_none=True)
@@ -93,6 +97,8 @@ async def remove_source(
     A source with a sync queued or running is refused (``SourceBusyError``) unless
     ``force``, which cancels those jobs first.
     """
+    from sourcesync.stores.namespaces import namespace_for
+
     ws = await services.in_thread(workspace_id, services, workspace)
 
     def remove() -> tuple[db.Source, dict[str, int], list[str]]:
@@ -133,6 +139,8 @@ def _stores(services: Services, ws: str) -> list[str]:
 def source_view(services: Services, source: db.Source) -> dict[str, Any]:
     """A source as users see it: config (names of secrets, never values), cursor, schedule
     and its last job."""
+    from sourcesync.connectors.registry import get_spec
+
     with services.reading() as session:
         jobs = db.list_jobs(session, source.workspace_id, source_id=source.id, limit=1)
         documents = db.count_documents(session, source.workspace_id, source.id)
@@ -344,6 +352,7 @@ async def search(
 
     Hybrid (vector and keyword) ranking by default; see ``sourcesync.search``.
     """
+    from sourcesync.code_links import related_links
     from sourcesync.search import SearchMode
     from sourcesync.search.workspace_search import StoreRef, search_workspace
     from sourcesync.stores import ChunkFilter

@@ -9,10 +9,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 console = Console()
@@ -37,19 +35,26 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
 
-def open_services() -> Any:
+def open_services(*, database_only: bool = False) -> Any:
+    """The services of this home, for a command; ``database_only`` for a command that only
+    reads or writes the database (the store and the embedder are then made on first use)."""
     from pydantic import ValidationError
 
-    from .embeddings.errors import EmbeddingConfigError
     from .settings import Settings
     from .workflows.services import Services
 
     try:
-        return Services.from_settings(Settings())
+        return Services.from_settings(Settings(), database_only=database_only)
     except ValidationError as exc:
         raise fail(f"invalid SOURCESYNC_* setting: {exc.errors()[0]['msg']} ({exc})") from exc
-    except EmbeddingConfigError as exc:
-        raise fail(str(exc)) from exc
+    except Exception as exc:
+        # Imported only on failure: the embeddings package is not otherwise imported by a
+        # command that only reads the database.
+        from .embeddings.errors import EmbeddingConfigError
+
+        if isinstance(exc, EmbeddingConfigError):
+            raise fail(str(exc)) from exc
+        raise
 
 
 async def deliver(services: Any, events: list[Any]) -> None:
@@ -150,6 +155,8 @@ def _fail_job(services: Any, job_id: str, message: str) -> None:
 async def _send_remote(settings: Any, name: str, data: dict[str, Any]) -> None:
     """Another process runs the engine (``sourcesync serve`` or another ``sync``), or
     Inngest does."""
+    import httpx
+
     from .runtime import running_engine_url
 
     if settings.engine == "embedded":
@@ -183,6 +190,8 @@ async def _watch(
     services: Any, job_id: str, *, quiet: bool, idle: Callable[[], Awaitable[None]]
 ) -> dict[str, Any]:
     """Show the job's progress, read from the database, until it ends."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from . import actions, db
     from .workflows.stalls import stall_message
 

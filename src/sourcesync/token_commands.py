@@ -24,7 +24,7 @@ def tokens_create(
     """Make a token; it is printed once and stored hashed."""
     from . import actions, db
 
-    services = open_services()
+    services = open_services(database_only=True)
     with services.transaction() as session:
         workspace_id = (
             db.ensure_workspace(session, workspace, workspace_id=workspace).id
@@ -54,7 +54,7 @@ def tokens_list(as_json: JsonOption = False) -> None:
     """List tokens (never their secrets)."""
     from . import db
 
-    services = open_services()
+    services = open_services(database_only=True)
     with services.reading() as session:
         rows = [
             {
@@ -90,7 +90,7 @@ def tokens_revoke(token_id: str = typer.Argument(help="The token's id (tok_...).
     """Revoke a token: requests with it are refused from now on."""
     from . import db
 
-    services = open_services()
+    services = open_services(database_only=True)
     try:
         with services.transaction() as session:
             token = db.revoke_token(session, token_id)

@@ -12,25 +12,17 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from sourcesync.db import PoolOptions, create_db_engine, create_session_factory, upgrade_to_head
-from sourcesync.embeddings import (
-    Embedder,
-    LocalEmbedder,
-    OnnxEmbedder,
-    OpenAICompatibleEmbedder,
-)
-from sourcesync.observability import AppMetrics
 from sourcesync.settings import Settings, VectorBackend
-from sourcesync.stores import (
-    LanceDBVectorStore,
-    PineconeConfig,
-    PineconeVectorStore,
-    VectorStore,
-)
+
+if TYPE_CHECKING:
+    from sourcesync.embeddings import Embedder
+    from sourcesync.observability import AppMetrics
+    from sourcesync.stores import VectorStore
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -38,19 +30,27 @@ T = TypeVar("T")
 
 @dataclass
 class Services:
+    """The database, the vector store, the embedder and the metrics of a process.
+
+    The store, the embedder and the metrics are made on first use, so a command that only
+    reads the database (``sourcesync jobs``) never imports them; ``from_settings`` makes the
+    store and the embedder at once unless told otherwise, so a setting that cannot work
+    fails at start.
+    """
+
     settings: Settings
     sessions: sessionmaker[Session]
-    vectors: VectorStore
-    embedder: Embedder
     read_sessions: sessionmaker[Session]
-    metrics: AppMetrics = field(default_factory=AppMetrics)
 
+    _vectors: VectorStore | None = field(init=False, repr=False, default=None)
+    _embedder: Embedder | None = field(init=False, repr=False, default=None)
+    _metrics: AppMetrics | None = field(init=False, repr=False, default=None)
+    _making: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
     _writer: contextlib.AbstractContextManager[Any] = field(
         init=False, repr=False, default_factory=contextlib.nullcontext
     )
 
     def __post_init__(self) -> None:
-        self.metrics.read_database(self.reading)
         bind = self.sessions.kw.get("bind")
         if bind is not None and bind.dialect.name == "sqlite":
             # SQLite has one writer at a time, and a writer that finds the database locked
@@ -61,19 +61,57 @@ class Services:
             self._writer = threading.RLock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
-        """Open everything the settings name; apply database migrations first."""
+    def from_settings(cls, settings: Settings, *, database_only: bool = False) -> Services:
+        """Open everything the settings name; apply database migrations first.
+
+        ``database_only``: open the database only; the store and the embedder are made if
+        and when they are first used.
+        """
         settings.home.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url
         upgrade_to_head(url)
         pool = pool_options(settings)
-        return cls(
+        services = cls(
             settings=settings,
             sessions=create_session_factory(create_db_engine(url, pool=pool)),
-            vectors=create_vector_store(settings),
-            embedder=create_embedder(settings),
             read_sessions=create_session_factory(create_db_engine(url, read_only=True, pool=pool)),
         )
+        if not database_only:
+            services.open_stores()
+        return services
+
+    def open_stores(self) -> None:
+        """Make the vector store and the embedder now (each is made once)."""
+        _ = self.vectors, self.embedder
+
+    @property
+    def vectors(self) -> VectorStore:
+        with self._making:
+            if self._vectors is None:
+                self._vectors = create_vector_store(self.settings)
+            return self._vectors
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._making:
+            if self._embedder is None:
+                self._embedder = create_embedder(self.settings)
+            return self._embedder
+
+    @embedder.setter
+    def embedder(self, embedder: Embedder) -> None:
+        with self._making:
+            self._embedder = embedder
+
+    @property
+    def metrics(self) -> AppMetrics:
+        with self._making:
+            if self._metrics is None:
+                from sourcesync.observability import AppMetrics
+
+                self._metrics = AppMetrics()
+                self._metrics.read_database(self.reading)
+            return self._metrics
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -108,6 +146,8 @@ def pool_options(settings: Settings) -> PoolOptions:
 
 def create_vector_store(settings: Settings) -> VectorStore:
     """The store ``SOURCESYNC_VECTOR_STORE`` selects: a LanceDB directory, or Pinecone."""
+    from sourcesync.stores import LanceDBVectorStore, PineconeConfig, PineconeVectorStore
+
     if settings.vector_backend == VectorBackend.LANCEDB:
         return LanceDBVectorStore(settings.resolved_vector_store)
     key_env = settings.pinecone_api_key_env
@@ -132,6 +172,8 @@ def create_vector_store(settings: Settings) -> VectorStore:
 
 
 def create_embedder(settings: Settings) -> Embedder:
+    from sourcesync.embeddings import LocalEmbedder, OnnxEmbedder, OpenAICompatibleEmbedder
+
     if settings.embedder == "openai":
         return OpenAICompatibleEmbedder(
             base_url=settings.embeddings_url,

@@ -9,11 +9,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sourcesync import db
 from sourcesync.db.column_types import utcnow
 
-from .services import Services
+if TYPE_CHECKING:
+    from .services import Services
 
 EMBEDDER = "the embedder"
 SOURCE = "the source"
