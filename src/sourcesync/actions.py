@@ -1,12 +1,12 @@
-"""What the CLI and the HTTP API both do: add sources, request syncs, read jobs, search."""
+"""What the CLI and the HTTP API both do: add sources, request syncs, read jobs (search is
+in `search_hits`)."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sourcesync import db
@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 
 # What only some actions need (source specs, schedules, stores, code links) is imported in
 # them: `sourcesync jobs` and `job` start with none of it.
-
-SNIPPET_CHARS = 240
-log = logging.getLogger("sourcesync.search")
 
 
 def workspace_id(services: Services, workspace: str | None = None) -> str:
@@ -317,86 +314,3 @@ def job_view(services: Services, job_ref: str, workspace: str | None = None) -> 
             for f in failures
         ],
     }
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One file in the results, shown by its best chunk."""
-
-    title: str | None
-    location: str | None
-    score: float
-    snippet: str
-    source: str
-    document_id: str
-    lines: str | None = None
-    related: list[dict[str, Any]] = field(default_factory=list)
-    """Documents of other sources about the same code (``code_links``)."""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-async def search(
-    services: Services,
-    query: str,
-    *,
-    k: int = 5,
-    source_ref: str | None = None,
-    workspace: str | None = None,
-    source_type: str | None = None,
-    path_glob: str | None = None,
-    mode: str = "hybrid",
-) -> list[Hit]:
-    """The ``k`` files of the workspace that best answer ``query``, best first.
-
-    Hybrid (vector and keyword) ranking by default; see ``sourcesync.search``.
-    """
-    from sourcesync.code_links import related_links
-    from sourcesync.search import SearchMode
-    from sourcesync.search.workspace_search import StoreRef, search_workspace
-    from sourcesync.stores import ChunkFilter
-
-    ws = await services.in_thread(workspace_id, services, workspace)
-    source_id = None
-    with services.reading() as session:
-        names = {source.id: source.name for source in db.list_sources(session, ws)}
-        if source_ref:
-            source_id = db.require_source(session, ws, source_ref).id
-        stores = [
-            StoreRef(store.namespace, store.embedding_model)
-            for store in reversed(db.list_stores(session, ws))
-        ]
-    results = await search_workspace(
-        services.vectors,
-        services.embedder,
-        ws,
-        query,
-        stores=stores,
-        k=k,
-        mode=SearchMode(mode),
-        where=ChunkFilter(source_id=source_id, source_type=source_type, path_glob=path_glob),
-    )
-    if results.note:
-        log.warning(results.note)
-    hits = []
-    for file in results.files:
-        best = file.best
-        start, end = best.metadata.get("start_line"), best.metadata.get("end_line")
-        hits.append(
-            Hit(
-                title=best.title,
-                location=best.path or best.url,
-                score=round(file.score, 4),
-                snippet=" ".join(best.text.split())[:SNIPPET_CHARS],
-                source=names.get(best.source_id, best.source_id),
-                document_id=file.document_id,
-                lines=f"{start}-{end}" if start is not None and end is not None else None,
-            )
-        )
-    if not hits:
-        return hits
-    links = await services.in_thread(
-        related_links, services, ws, [hit.document_id for hit in hits], names
-    )
-    return [replace(hit, related=links.get(hit.document_id, [])) for hit in hits]

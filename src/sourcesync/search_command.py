@@ -38,12 +38,12 @@ def search(
     params = {"q": query, "k": k, "source": source, "type": source_type, "path": path}
     hits = _search_served(Settings(), params | {"mode": mode})
     if hits is None:
-        from . import actions, db
+        from . import db, search_hits
 
         services = open_services()
         try:
             found = asyncio.run(
-                actions.search(
+                search_hits.search(
                     services,
                     query,
                     k=k,
@@ -62,20 +62,32 @@ def search(
     if not hits:
         console.print("No results. Has a source been synced? (`sourcesync sync SOURCE`)")
         return
+    _print_hits(hits)
+
+
+def _print_hits(hits: list[dict[str, Any]]) -> None:
+    """Each hit: rank, title, where, and its snippet indented as its code is. What comes from
+    the documents is printed as text, never read as Rich markup (`items[i]` stays as is)."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    def indented(text: str, style: str = "") -> Text:
+        return Text("\n".join(f"   {line}" for line in text.splitlines()), style=style)
+
     for rank, hit in enumerate(hits, 1):
         console.print(
-            f"[bold]{rank}. {hit['title']}[/bold]  [dim]{hit['source']} · score {hit['score']:.3f}[/dim]"
+            f"[bold]{rank}. {escape(str(hit['title']))}[/bold]  "
+            f"[dim]{escape(hit['source'])} · score {hit['score']:.3f}[/dim]",
+            highlight=False,
         )
         where = hit["location"] if hit["location"] != hit["title"] else None
         lines = f"lines {hit['lines']}" if hit.get("lines") else None
         if where or lines:
-            console.print(f"   [cyan]{' · '.join(p for p in (where, lines) if p)}[/cyan]")
-        console.print(f"   {hit['snippet']}")
+            console.print(indented(" · ".join(p for p in (where, lines) if p), "cyan"))
+        console.print(indented(hit["snippet"]))
         for link in hit.get("related", []):
-            console.print(
-                f"   [dim]↳ {link['relation']} {link['title']} ({link['source']})[/dim]",
-                highlight=False,
-            )
+            related = f"↳ {link['relation']} {link['title']} ({link['source']})"
+            console.print(indented(related, "dim"))
 
 
 def _search_served(settings: Any, params: dict[str, Any]) -> list[dict[str, Any]] | None:

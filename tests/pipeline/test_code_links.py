@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcesync import actions
+from sourcesync import actions, search_hits
 from sourcesync.embeddings import LocalEmbedder
 from tests.fakes.github import FakeGitHub, GitRepo
 from tests.fakes.vercel import FakeVercel, failing_log
@@ -52,10 +52,10 @@ async def test_a_deployment_and_the_files_it_was_built_from_point_at_each_other(
                 synced = await harness.sync(source)
                 assert synced.completed["status"] == "completed", synced.job
 
-            files = await actions.search(
+            files = await search_hits.search(
                 harness.services, "checkout pay cart", k=5, source_ref="widgets"
             )
-            builds = await actions.search(
+            builds = await search_hits.search(
                 harness.services, "deployment error checkout", k=5, source_ref="deploys"
             )
 

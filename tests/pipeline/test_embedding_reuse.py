@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcesync import actions
+from sourcesync import actions, search_hits
 from sourcesync.embeddings import Embedder, LocalEmbedder
 
 from .conftest import FailingEmbedder, Harness, Repo, running_harness
@@ -58,7 +58,7 @@ async def test_moved_and_copied_texts_are_not_embedded_again(
 
     assert outcome.completed["status"] == "completed"
     assert embedder.texts[2:] == ["src/new.py\n\ndef heartbeat():\n    return 'alive'"]
-    hits = await actions.search(harness.services, "drain a work queue", k=3)
+    hits = await search_hits.search(harness.services, "drain a work queue", k=3)
     assert "lib/work_queue.py" in [hit.location for hit in hits]
     assert "src/queue.py" not in [hit.location for hit in hits]
 
@@ -73,7 +73,7 @@ async def test_chunks_are_embedded_under_their_path_and_indexed_by_keywords(
     await harness.sync("widgets")
 
     assert embedder.texts == [f"src/worker_pool.py\n\n{CODE.rstrip()}"]
-    [hit] = await actions.search(harness.services, "WorkerPool", k=1, mode="keyword")
+    [hit] = await search_hits.search(harness.services, "WorkerPool", k=1, mode="keyword")
     assert hit.location == "src/worker_pool.py" and hit.lines == "1-3"
 
 
@@ -99,7 +99,7 @@ async def test_a_new_model_re_embeds_on_the_next_full_sync_and_search_waits_for_
 
     await harness.sync("widgets")  # nothing changed: the new store stays empty
     assert renamed.texts == []
-    [hit] = await actions.search(harness.services, "flux capacitor calibration", k=1)
+    [hit] = await search_hits.search(harness.services, "flux capacitor calibration", k=1)
     assert hit.location == "docs/guide.md"  # from the previous model's store
 
     renamed.texts.clear()  # the query

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sourcesync import actions, db
+from sourcesync import actions, db, search_hits
 from sourcesync.connectors.git.transform import git_file_id
 
 from .conftest import FAIL_MARKER, Harness, Repo
@@ -64,7 +64,7 @@ async def test_full_sync_counts_exactly_what_happened(harness: Harness, repo: Re
     assert harness.name(failure["documentId"]) == doc_id("broken.txt")
     assert failure["stage"] == "embed"
     assert "rejected" in failure["message"]
-    hits = await actions.search(harness.services, "calibrating the flux capacitor", k=1)
+    hits = await search_hits.search(harness.services, "calibrating the flux capacitor", k=1)
     assert harness.name(hits[0].document_id) == doc_id("docs/guide.md")
 
 

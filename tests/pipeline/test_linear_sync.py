@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcesync import actions
+from sourcesync import actions, search_hits
 from sourcesync.connectors.linear.ids import linear_issue_id, linear_project_id
 from sourcesync.embeddings import LocalEmbedder
 from tests.fakes.linear import FakeLinear, Node
@@ -81,7 +81,7 @@ async def test_full_then_incremental_sync_of_issues_projects_and_comments(
     assert issue(data.epic) in chunks and linear_project_id(str(data.project["id"])) in chunks
     child = harness.document(issue(data.child))
     assert child is not None and child.meta["parent"]["id"] == data.epic["id"]
-    hits = await actions.search(harness.services, "replica disk space", k=1)
+    hits = await search_hits.search(harness.services, "replica disk space", k=1)
     assert harness.name(hits[0].document_id) == issue(data.outage)
 
     linear.update_issue(str(data.other["id"]), title="Dark mode everywhere")
@@ -97,7 +97,7 @@ async def test_full_then_incremental_sync_of_issues_projects_and_comments(
     assert metrics["filesDeleted"] == 1  # the archived epic
     after = await harness.chunks()
     assert issue(data.epic) not in after
-    hits = await actions.search(harness.services, "LRU eviction policy", k=1)
+    hits = await search_hits.search(harness.services, "LRU eviction policy", k=1)
     assert harness.name(hits[0].document_id) == issue(data.child)
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from sourcesync import actions, db
+from sourcesync import actions, db, search_hits
 from sourcesync.cli import app as cli_app
 from sourcesync.connectors.slack.ids import slack_day_id, slack_thread_id
 from sourcesync.connectors.slack.webhooks import sign
@@ -96,7 +96,7 @@ async def test_a_word_said_only_in_a_deep_reply_finds_the_thread_with_its_author
     outcome = await harness.sync("slack")
     assert outcome.completed["status"] == "completed", outcome.completed
     thread = slack_thread_id(data.pricing, data.thread)
-    hits = await actions.search(harness.services, "gooseberry plan", k=1)
+    hits = await search_hits.search(harness.services, "gooseberry plan", k=1)
     assert harness.name(hits[0].document_id) == thread
     document = harness.document(thread)
     assert document is not None
@@ -184,7 +184,7 @@ async def webhook_sync(harness: Harness) -> SyncOutcome:
 
 async def assert_edited_and_deleted(harness: Harness, data: Data) -> None:
     thread = slack_thread_id(data.pricing, data.thread)
-    hits = await actions.search(harness.services, "elderberry plan", k=1)
+    hits = await search_hits.search(harness.services, "elderberry plan", k=1)
     assert harness.name(hits[0].document_id) == thread
     assert "elderberry" in hits[0].snippet or "Dana Whitfield" in hits[0].snippet
     # The deleted message is gone from its day (which keeps its other message).
@@ -194,7 +194,7 @@ async def assert_edited_and_deleted(harness: Harness, data: Data) -> None:
         content = db.get_document_content(session, day.workspace_id, day.id)
     assert content is not None and "lamp was trimmed" in content
     assert "spare wick" not in content
-    hits = await actions.search(harness.services, "spare wick for the lamp", k=3)
+    hits = await search_hits.search(harness.services, "spare wick for the lamp", k=3)
     assert all("spare wick" not in hit.snippet for hit in hits)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sourcesync import actions, db
+from sourcesync import actions, db, search_hits
 from sourcesync.connectors.git.transform import git_file_id
 from sourcesync.workflows.schedules import InvalidScheduleError, next_run, validate_schedule
 from sourcesync.workflows.sources_scheduler import claim_due_syncs
@@ -48,7 +48,7 @@ async def test_two_sources_on_one_repository_never_share_a_document(
     dev_storms = harness.document(git_file_id("lh-dev", "storms.md"), "lh-dev")
     assert main_storms is not None and main_storms.status == "deleted"
     assert dev_storms is not None and dev_storms.status == "processed"
-    hits = await actions.search(harness.services, "electric lamp", k=1)
+    hits = await search_hits.search(harness.services, "electric lamp", k=1)
     assert hits[0].source == "lh-dev"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sourcesync import actions
+from sourcesync import actions, search_hits
 from sourcesync.connectors.vercel import (
     vercel_build_log_id,
     vercel_deployment_id,
@@ -150,19 +150,19 @@ async def test_searches_find_the_failed_build_and_the_variable_for_a_target(
     outcome = await harness.sync("vercel")
     assert outcome.completed["status"] == "completed", outcome.completed
 
-    hits = await actions.search(harness.services, "build failed module not found", k=3)
+    hits = await search_hits.search(harness.services, "build failed module not found", k=3)
     top = harness.document(harness.name(hits[0].document_id))
     assert top is not None and top.meta["state"] == "ERROR"
     assert "Module not found" in _content(harness, harness.name(hits[0].document_id))
 
-    hits = await actions.search(harness.services, "NEXT_PUBLIC_API_URL preview", k=3)
+    hits = await search_hits.search(harness.services, "NEXT_PUBLIC_API_URL preview", k=3)
     projects = {vercel_project_id(p["id"]) for p in data.projects.values()}
     [first_project] = [
         harness.name(h.document_id) for h in hits if harness.name(h.document_id) in projects
     ][:1]
     assert "NEXT_PUBLIC_API_URL: preview, development" in _content(harness, first_project)
 
-    hits = await actions.search(harness.services, "which commit broke the checkout build", k=5)
+    hits = await search_hits.search(harness.services, "which commit broke the checkout build", k=5)
     assert any("acme/checkout@" in _content(harness, harness.name(h.document_id)) for h in hits), (
         "a deployment with the commit it was built from"
     )

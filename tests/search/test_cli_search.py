@@ -29,6 +29,7 @@ TOKEN = "ssk_cli-search-test"
 
 class FakeServe(BaseHTTPRequestHandler):
     queries: list[dict[str, list[str]]] = []
+    hits: list[dict[str, object]] = [HIT]
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -38,7 +39,9 @@ class FakeServe(BaseHTTPRequestHandler):
             return
         FakeServe.queries.append(parse_qs(url.query))
         unknown = url.path == "/api/search" and "nope" in url.query
-        body = json.dumps({"detail": "no source named 'nope'"} if unknown else [HIT]).encode()
+        body = json.dumps(
+            {"detail": "no source named 'nope'"} if unknown else FakeServe.hits
+        ).encode()
         self.send_response(404 if unknown else 200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
@@ -61,6 +64,7 @@ def serve_port(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Iterator[in
     FakeServe.queries.clear()
     yield port
     server.shutdown()
+    FakeServe.hits = [HIT]
 
 
 def test_search_asks_the_running_serve(serve_port: int) -> None:
@@ -103,3 +107,14 @@ def test_a_bad_mode_is_refused() -> None:
     result = CliRunner().invoke(cli_app, ["search", "x", "--mode", "fuzzy"])
 
     assert result.exit_code == 2 and "--mode" in result.output
+
+
+def test_hits_print_as_text_with_the_snippet_s_lines_and_indentation(serve_port: int) -> None:
+    snippet = "for i in range(n):\n    items[i] = [bold]x[/bold]"
+    FakeServe.hits = [{**HIT, "title": "[red]notes[/red]", "snippet": snippet, "lines": "4-5"}]
+
+    result = CliRunner().invoke(cli_app, ["search", "items"])
+
+    assert result.exit_code == 0, result.output
+    assert "1. [red]notes[/red]" in result.stdout
+    assert "   for i in range(n):\n       items[i] = [bold]x[/bold]\n" in result.stdout

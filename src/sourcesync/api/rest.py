@@ -7,7 +7,7 @@ import inngest
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from sourcesync import actions, db
+from sourcesync import actions, db, search_hits
 from sourcesync.workflows.services import Services
 
 from .auth import Caller, caller_dependency
@@ -94,7 +94,7 @@ def create_rest_router(services: Services, client: inngest.Inngest) -> APIRouter
         mode: Literal["hybrid", "vector", "keyword"] = "hybrid",
     ) -> list[dict[str, Any]]:
         try:
-            hits = await actions.search(
+            hits = await search_hits.search(
                 services,
                 q,
                 k=k,

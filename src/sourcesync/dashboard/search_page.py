@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sourcesync import actions, db
+from sourcesync import db, search_hits
 
 from .context import Dashboard, Viewer
 from .guards import page
@@ -29,10 +29,10 @@ def search_routes(dashboard: Dashboard) -> list[Route]:
         if len(query) > MAX_QUERY_CHARS:
             return refuse(request, viewer, 400, f"the query is over {MAX_QUERY_CHARS} characters")
         names = await dashboard.services.in_thread(_source_names, dashboard, viewer.workspace_id)
-        hits: list[actions.Hit] = []
+        hits: list[search_hits.Hit] = []
         if query:
             try:
-                hits = await actions.search(
+                hits = await search_hits.search(
                     dashboard.services,
                     query,
                     k=RESULTS,

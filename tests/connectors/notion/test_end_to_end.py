@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sourcesync import actions
+from sourcesync import actions, search_hits
 from sourcesync.cli import app as cli_app
 from sourcesync.connectors.notion.ids import notion_data_source_id, notion_page_id
 from sourcesync.embeddings import LocalEmbedder
@@ -47,7 +47,7 @@ async def _done_when(harness: Harness, workspace: Workspace, notion: FakeNotion)
     assert metrics["filesFailed"] == 0
     assert set(await harness.chunks()) == _names(workspace)
 
-    hits = await actions.search(
+    hits = await search_hits.search(
         harness.services, "where is the brass astrolabe stowed?", k=3, source_ref="wiki"
     )
     assert Harness.name(hits[0].document_id) == notion_page_id(workspace.needle_row)
@@ -69,7 +69,7 @@ async def _done_when(harness: Harness, workspace: Workspace, notion: FakeNotion)
     left = set(await harness.chunks())
     assert notion_page_id(workspace.rows[1]) not in left
     assert notion_page_id(workspace.private) not in left
-    hits = await actions.search(harness.services, "fog horn clockwork at noon", k=1)
+    hits = await search_hits.search(harness.services, "fog horn clockwork at noon", k=1)
     assert Harness.name(hits[0].document_id) == notion_page_id(workspace.duties)
 
 
