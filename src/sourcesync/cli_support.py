@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -27,7 +28,7 @@ STATUS_COLOURS = {
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}")
+    errors.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -229,7 +230,7 @@ async def _watch(
             if stalled != shown_stall:
                 shown_stall = stalled
                 if stalled:
-                    errors.print(f"[yellow]{stalled}[/yellow]")
+                    errors.print(f"[yellow]{escape(stalled)}[/yellow]")
             if status in terminal:
                 break
             await idle()
@@ -240,7 +241,7 @@ async def _watch(
 def print_job(view: dict[str, Any]) -> None:
     colour = STATUS_COLOURS.get(view["status"], "red")
     console.print(
-        f"Job [bold]{view['jobId']}[/bold] ({view['source']}, {view['mode']}): "
+        f"Job [bold]{view['jobId']}[/bold] ({escape(view['source'])}, {view['mode']}): "
         f"[{colour}]{view['status']}[/{colour}] in {(view['durationMs'] or 0) / 1000:.1f} s"
     )
     table = Table("metric", "count")
@@ -248,12 +249,13 @@ def print_job(view: dict[str, Any]) -> None:
         table.add_row(key, str(value))
     console.print(table)
     if view["error"]:
-        console.print(f"[red]error:[/red] {view['error']}")
+        console.print(f"[red]error:[/red] {escape(view['error'])}")
     if view.get("stalled"):
-        console.print(f"[yellow]{view['stalled']}[/yellow]")
+        console.print(f"[yellow]{escape(view['stalled'])}[/yellow]")
     for failure in view["failures"][:20]:
         console.print(
-            f"  [yellow]{failure['stage']}[/yellow] {failure['documentId']}: {failure['message']}"
+            f"  [yellow]{failure['stage']}[/yellow] "
+            f"{escape(failure['documentId'])}: {escape(failure['message'])}"
         )
     if len(view["failures"]) > 20:
         console.print(

@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .cli_support import (
     EXIT_CODES,
@@ -89,7 +90,7 @@ def jobs(
         took = "" if v["durationMs"] is None else f"  {v['durationMs'] / 1000:.1f} s"
         when = v["createdAt"][:16].replace("T", " ")
         console.print(f"[bold]{v['jobId']}[/bold]  [{colour}]{v['status']}[/{colour}]{took}")
-        console.print(f"    [dim]{v['source']}, {v['mode']}, {v['trigger']}, {when}[/dim]")
+        console.print(f"    [dim]{escape(v['source'])}, {v['mode']}, {v['trigger']}, {when}[/dim]")
         console.print(
             f"    files {m['filesProcessed']} processed · {m['filesFailed']} failed · "
             f"{m['filesSkipped']} skipped · {m['filesDeleted']} deleted · "

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from .cli_support import console, errors, fail, open_services
 from .logs import configure_logging
@@ -62,10 +63,10 @@ def engine(
     try:
         asyncio.run(serve_forever(config, app_spec))
     except StateLockedError as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        errors.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     except (ValueError, ImportError) as exc:
-        errors.print(f"[red]error:[/red] {exc}")
+        errors.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -93,7 +94,7 @@ def events_send(
     try:
         payload = json.loads(data)
     except ValueError as exc:
-        errors.print(f"[red]error:[/red] --data is not valid JSON: {exc}")
+        errors.print(f"[red]error:[/red] --data is not valid JSON: {escape(str(exc))}")
         raise typer.Exit(2) from exc
     try:
         response = httpx.post(
@@ -102,11 +103,11 @@ def events_send(
             timeout=10,
         )
     except httpx.HTTPError as exc:
-        errors.print(f"[red]error:[/red] cannot reach {engine_url}: {exc}")
+        errors.print(f"[red]error:[/red] cannot reach {engine_url}: {escape(str(exc))}")
         raise typer.Exit(2) from exc
     body = response.json()
     if response.status_code != 200:
-        errors.print(f"[red]error:[/red] {body.get('error', body)}")
+        errors.print(f"[red]error:[/red] {escape(str(body.get('error', body)))}")
         raise typer.Exit(2)
     for event_id in body["ids"]:
         console.print(event_id)

@@ -12,6 +12,7 @@ from typing import Any, Union, get_args, get_origin
 import typer
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
+from rich.markup import escape
 
 from .cli_support import (
     EXIT_CODES,
@@ -135,7 +136,9 @@ def _add_command(spec: SourceSpec[Any]) -> Callable[..., None]:
         if as_json and no_sync:
             print_json(view)
         elif not as_json:
-            console.print(f"Added {source.type} source [bold]{source.name}[/bold] ({source.id})")
+            console.print(
+                f"Added {source.type} source [bold]{escape(source.name)}[/bold] ({source.id})"
+            )
         if no_sync:
             return
         job, event = actions.connect_source(services, source)

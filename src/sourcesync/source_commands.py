@@ -8,6 +8,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -66,9 +67,9 @@ def sources_list(as_json: JsonOption = False) -> None:
     table = Table("name", "type", "location", "last synced", "schedule", "id")
     for view in views:
         table.add_row(
-            view["name"],
+            escape(view["name"]),
             view["type"],
-            view["location"],
+            escape(view["location"]),
             view["lastSyncedAt"] or "never",
             view["schedule"] or "",
             view["id"],
@@ -94,12 +95,12 @@ def sources_show(
     if as_json:
         print_json(view)
         return
-    console.print(f"[bold]{view['name']}[/bold] ({view['type']}, {view['id']})")
-    console.print(f"  location     {view['location']}")
+    console.print(f"[bold]{escape(view['name'])}[/bold] ({view['type']}, {view['id']})")
+    console.print(f"  location     {escape(view['location'])}")
     for key, value in view["config"].items():
-        console.print(f"  {key:<12} {value}")
+        console.print(f"  {key:<12} {escape(str(value))}")
     console.print(f"  documents    {view['documents']}")
-    console.print(f"  cursor       {view['cursor'] or 'none (the next sync is full)'}")
+    console.print(f"  cursor       {escape(str(view['cursor'] or 'none (the next sync is full)'))}")
     console.print(f"  last synced  {view['lastSyncedAt'] or 'never'}")
     if view["schedule"]:
         console.print(f"  schedule     {view['schedule']}, next run {view['nextSyncAt']}")
@@ -126,4 +127,6 @@ def sources_remove(
     if removal.cancelled:
         asyncio.run(deliver(services, removal.cancelled))
     removed = removal.source
-    console.print(f"Removed {removed.type} source [bold]{removed.name}[/bold] ({removed.id})")
+    console.print(
+        f"Removed {removed.type} source [bold]{escape(removed.name)}[/bold] ({removed.id})"
+    )

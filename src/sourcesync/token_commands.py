@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .cli_support import JsonOption, console, fail, open_services, print_json
@@ -44,7 +45,10 @@ def tokens_create(
             }
         )
         return
-    console.print(f"Token [bold]{token.id}[/bold] ({scope}) for workspace {workspace_id} ({name}):")
+    console.print(
+        f"Token [bold]{token.id}[/bold] ({scope}) for workspace {escape(workspace_id)} "
+        f"({escape(name)}):"
+    )
     console.print(secret, markup=False, highlight=False)
     console.print("[dim]Shown once: send it as Authorization: Bearer <token>.[/dim]")
 
@@ -76,8 +80,8 @@ def tokens_list(as_json: JsonOption = False) -> None:
     for row in rows:
         table.add_row(
             row["id"],
-            row["workspace"],
-            row["name"],
+            escape(row["workspace"] or ""),
+            escape(row["name"] or ""),
             row["scope"],
             row["lastUsedAt"] or "never",
             row["revokedAt"] or "",
@@ -96,4 +100,4 @@ def tokens_revoke(token_id: str = typer.Argument(help="The token's id (tok_...).
             token = db.revoke_token(session, token_id)
     except db.TokenNotFoundError as exc:
         raise fail(str(exc)) from exc
-    console.print(f"Revoked {token.id} ({token.name})")
+    console.print(f"Revoked {token.id} ({escape(token.name)})")

@@ -190,6 +190,27 @@ def test_the_cli_shows_and_removes_a_source_keeping_its_jobs(cli_home: Path, rep
     assert again.exit_code == 0, again.output
 
 
+def test_the_cli_prints_names_globs_and_messages_as_text_not_markup(
+    cli_home: Path, repo: Repo
+) -> None:
+    small_repo(repo)
+    runner = CliRunner()
+    glob = "[/a]*.md"  # a glob of a bracket expression reads as a Rich closing tag
+    added = runner.invoke(
+        cli_app,
+        ["sources", "add", "git", str(repo.path), "--name", "lh", "--include", glob, "--no-sync"],
+    )
+    assert added.exit_code == 0, added.output
+
+    shown = runner.invoke(cli_app, ["sources", "show", "lh"])
+    missing = runner.invoke(cli_app, ["sources", "show", "x[/i][bold]"])
+
+    assert shown.exit_code == 0, shown.output
+    assert glob in shown.stdout
+    assert missing.exit_code == 2
+    assert "no source with id or name 'x[/i][bold]'" in missing.output
+
+
 @pytest.mark.xfail(
     reason="since the merges of 2026-11-30 one of the two jobs sometimes ends failed with "
     "'NonRetriableError' under the full suite's load (2 of 3 full runs); not yet understood, "
