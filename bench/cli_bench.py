@@ -129,7 +129,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         build_repository(root / "repo")
-        env = os.environ | {
+        # As on a user's machine, each process reuses the bytecode the first one wrote
+        # (a host with PYTHONDONTWRITEBYTECODE set would compile sourcesync on every run).
+        inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env = inherited | {
             "SOURCESYNC_HOME": str(root / "home"),
             "SOURCESYNC_API_PORT": str(free_port()),
             "SOURCESYNC_ENGINE_PORT": str(free_port()),
