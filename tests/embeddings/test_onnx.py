@@ -40,7 +40,7 @@ def cosine(a: list[float], b: list[float]) -> float:
 def test_model_facts_and_names(int8: OnnxEmbedder, local_embedder: LocalEmbedder) -> None:
     assert int8.dimension == local_embedder.dimension == 384
     assert int8.max_tokens == local_embedder.max_tokens
-    assert int8.model_name == "sentence-transformers/all-MiniLM-L6-v2-onnx-int8"
+    assert int8.model_name == "sentence-transformers/all-MiniLM-L6-v2-onnx-int8-r3"
     assert OnnxEmbedder(precision=Precision.FP32).model_name.endswith("-onnx-fp32")
     assert int8.model_name != local_embedder.model_name
 
@@ -82,6 +82,20 @@ def test_the_export_is_cached(tmp_path: Path) -> None:
     cached = exported_model(default_model_path(), Precision.INT8)
     assert exported_model(default_model_path(), Precision.INT8) == cached
     assert cached.stat().st_size > 10_000_000
+
+
+def test_the_export_is_fused_and_its_attention_quantized() -> None:
+    """The optimizer fuses silently or not at all: a traced graph it no longer recognizes
+    (a new transformers) would still run, only slower."""
+    import onnx
+
+    def op_types(precision: Precision) -> set[str]:
+        graph = onnx.load(exported_model(default_model_path(), precision)).graph
+        return {node.op_type for node in graph.node}
+
+    fused = {"EmbedLayerNormalization", "SkipLayerNormalization", "BiasGelu"}
+    assert {"Attention", *fused} <= op_types(Precision.FP32)
+    assert {"QAttention", "MatMulInteger", *fused} <= op_types(Precision.INT8)
 
 
 def test_embedding_imports_neither_torch_nor_sentence_transformers() -> None:

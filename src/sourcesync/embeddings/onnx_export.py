@@ -2,22 +2,29 @@
 
 The export runs the model through torch once (torch and transformers are needed here
 only), with mean pooling and normalization inside the graph, so running it needs nothing
-but ONNX Runtime. The int8 variant (recipe 1) quantizes the weights of every MatMul per
-output channel: per-tensor scales lose too much (mean cosine 0.94 to the fp32 vectors,
-against 0.994 per channel). Keeping the first encoder layer in fp32 (a recipe 2 that was
-tried) moved int8's search recall closer to fp32's but lower than recipe 1's, for 11% of
-the speed (bench/RESULTS.md, "Search quality" and "Embedder"). Exports are cached by the
-source model's fingerprint, written atomically under a file lock, so concurrent processes
-export once.
+but ONNX Runtime. The traced graph is then fused by ONNX Runtime's transformer optimizer
+(`_fuse`: one Attention node per layer, embeddings with their LayerNorm, bias with Gelu,
+residual with LayerNorm; the same vectors, cosine 1.0000 to the torch model's); that is
+the fp32 model. The int8 variant (recipe 3) quantizes the fused graph: the weights of
+every MatMul and of each Attention's Q/K/V projection (QAttention, whose weights ONNX
+Runtime quantizes to 7 bits), per output channel. Per-tensor scales lose too much (mean
+cosine 0.94 to the fp32 vectors, against 0.994 per channel). Recipe 1 quantized the
+unfused graph's MatMuls the same way, for 11-14% more CPU; recipe 2 (main's default for a
+while, so its name stays taken) kept the first encoder layer in fp32 (bench/RESULTS.md,
+"Search quality" and "Embedder"). Exports are cached by the source model's fingerprint,
+written atomically under a file lock, so concurrent processes export once.
 """
 
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
@@ -33,7 +40,7 @@ __all__ = [
 ]
 
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-_EXPORT_FORMAT = 1
+_EXPORT_FORMAT = 2
 """Bump when the exported graph changes, so cached exports are rebuilt."""
 _OPSET = 17
 
@@ -43,7 +50,7 @@ class Precision(StrEnum):
     FP32 = "fp32"
 
 
-INT8_RECIPE = 1
+INT8_RECIPE = 3
 """Which int8 quantization `_quantize` makes; bump it with any change there. Past 1 it is
 part of the int8 model's name (`precision_name`), so the vectors of two recipes get two
 namespaces and never mix, and the cached export is made again."""
@@ -106,8 +113,10 @@ def exported_model(model_path: Path, precision: Precision, cache_dir: Path | Non
 
 def _export(model_path: Path, fp32_target: Path, int8_target: Path) -> None:
     with tempfile.TemporaryDirectory(dir=fp32_target.parent) as scratch:
+        traced = Path(scratch) / "traced.onnx"
+        _export_fp32(model_path, traced)
         fp32 = Path(scratch) / "fp32.onnx"
-        _export_fp32(model_path, fp32)
+        _fuse(model_path, traced, fp32)
         int8 = Path(scratch) / "int8.onnx"
         _quantize_per_channel(fp32, int8)
         os.replace(fp32, fp32_target)
@@ -123,7 +132,11 @@ def _export_fp32(model_path: Path, target: Path) -> None:
     pooling = json.loads((model_path / "1_Pooling" / "config.json").read_text())
     if not pooling.get("pooling_mode_mean_tokens"):
         raise EmbeddingModelNotFound(f"the model at {model_path} does not use mean pooling")
-    encoder = AutoModel.from_pretrained(str(model_path), local_files_only=True).eval()
+    # Eager attention traces to the plain MatMul/Softmax pattern that `_fuse` recognizes
+    # (the default, SDPA, traces to one it does not).
+    encoder = AutoModel.from_pretrained(
+        str(model_path), local_files_only=True, attn_implementation="eager"
+    ).eval()
 
     class MeanPooled(torch.nn.Module):
         def __init__(self) -> None:
@@ -160,22 +173,48 @@ def _export_fp32(model_path: Path, target: Path) -> None:
         )
 
 
-def _quantize_per_channel(source: Path, target: Path) -> None:
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    # ONNX Runtime's tools log advice and progress on the root logger.
     root = logging.getLogger()
     level = root.level
-    # It logs advice (a pre-processing pass) on the root logger; that pass measured no better.
     root.setLevel(logging.ERROR)
     try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _fuse(model_path: Path, source: Path, target: Path) -> None:
+    """Fuse the BERT graph into ONNX Runtime's contrib ops, which its CPU provider runs
+    everywhere: only the basic (portable) graph optimizations run before the fusions, none
+    of the hardware-specific ones. The fused attention reads the mask as a length per row,
+    which the tokenizer's right padding makes exact."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    config = json.loads((model_path / "config.json").read_text())
+    with _quiet_root_logger():
+        fused = optimize_model(
+            str(source),
+            model_type="bert",
+            opt_level=1,
+            num_heads=int(config["num_attention_heads"]),
+            hidden_size=int(config["hidden_size"]),
+        )
+        fused.save_model_to_file(str(target))
+
+
+def _quantize_per_channel(source: Path, target: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _quiet_root_logger():
         quantize_dynamic(
             source,
             target,
             per_channel=True,
-            op_types_to_quantize=["MatMul"],
+            op_types_to_quantize=["MatMul", "Attention"],
             weight_type=QuantType.QInt8,
+            # Shape inference cannot type the outputs of the fused (contrib) ops.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
-    finally:
-        root.setLevel(level)
