@@ -151,3 +151,34 @@ def test_malloc_arenas_are_capped_once_unless_the_environment_says(
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     lance_connection.limit_malloc_arenas()
     assert libc.calls == [(-8, 2)]
+
+
+def test_pyarrow_allocates_with_malloc_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pools: list[pa.MemoryPool] = []
+    monkeypatch.setattr(pa, "set_memory_pool", pools.append)
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    lance_connection.use_system_arrow_pool.cache_clear()
+    try:
+        lance_connection.use_system_arrow_pool()
+        lance_connection.use_system_arrow_pool()
+        assert [pool.backend_name for pool in pools] == ["system"]
+
+        lance_connection.use_system_arrow_pool.cache_clear()
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+        lance_connection.use_system_arrow_pool()
+        assert len(pools) == 1
+    finally:
+        lance_connection.use_system_arrow_pool.cache_clear()
+
+
+async def test_the_store_sets_pyarrows_pool_before_it_writes(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    lance_connection.use_system_arrow_pool.cache_clear()
+    store = LanceDBVectorStore(store_path)
+    await store.ensure(NAMESPACE, DIMENSION)
+    await store.upsert(NAMESPACE, [make_record("a")])
+    assert pa.default_memory_pool().backend_name == "system"
