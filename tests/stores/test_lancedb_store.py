@@ -80,14 +80,33 @@ async def test_a_new_connection_every_n_writes_keeps_tables_usable_and_optimizin
     assert cached["hash-11"] == [1.0, 0.0, 0.0, 11.0] and len(cached) == 12
 
 
-def test_a_connection_is_dropped_after_n_writes(tmp_path: Path) -> None:
+class _FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.trims: list[int] = []
+
+    def mallopt(self, parameter: int, value: int) -> int:
+        self.calls.append((parameter, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.trims.append(pad)
+        return 1
+
+
+def test_a_connection_is_dropped_after_n_writes_and_malloc_trimmed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    libc = _FakeLibc()
+    monkeypatch.setattr(lance_connection, "_libc", lambda: libc)
     connection = LanceConnection(tmp_path, read_consistency_interval=None, reopen_every_writes=3)
     first = connection.get()
     connection.count_write()
     connection.count_write()
-    assert connection.get() is first and connection.generation == 0
+    assert connection.get() is first and connection.generation == 0 and libc.trims == []
     connection.count_write()
     assert connection.get() is not first and connection.generation == 1
+    assert libc.trims == [0]
     with pytest.raises(ValueError, match="reopen_every_writes"):
         LanceConnection(tmp_path, read_consistency_interval=None, reopen_every_writes=0)
 
@@ -125,15 +144,6 @@ async def test_a_table_made_before_keywords_gains_them_and_stays_searchable(
     [by_text] = await store.keyword_query(NAMESPACE, "ws-1", "heartbeat")
     [by_keywords] = await store.keyword_query(NAMESPACE, "ws-1", "drain")
     assert (by_text.document_id, by_keywords.document_id) == ("old", "new")
-
-
-class _FakeLibc:
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
-
-    def mallopt(self, parameter: int, value: int) -> int:
-        self.calls.append((parameter, value))
-        return 1
 
 
 def test_malloc_arenas_are_capped_once_unless_the_environment_says(

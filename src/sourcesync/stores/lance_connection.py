@@ -24,6 +24,10 @@ in its 1 GiB reservation, though pyarrow held next to nothing: half the RSS of a
 100,000-file sync at 10,000 files. `use_system_arrow_pool` makes pyarrow allocate with the
 C library's malloc (its arenas capped as above) before lancedb or lance is imported,
 unless `ARROW_DEFAULT_MEMORY_POOL` chooses a pool.
+
+What malloc then holds in use stays flat through a sync (about 85-95 MiB from 5,000 to
+30,000 files), but it keeps pages that were freed, and those grew by about 40 MiB over
+25,000 files. So each time the connection is dropped, `trim_malloc` hands them back.
 """
 
 import ctypes
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lancedb.db import DBConnection
 
-__all__ = ["LanceConnection", "limit_malloc_arenas", "use_system_arrow_pool"]
+__all__ = ["LanceConnection", "limit_malloc_arenas", "trim_malloc", "use_system_arrow_pool"]
 
 _M_ARENA_MAX = -8
 """glibc's `mallopt` parameter for the most arenas (malloc.h)."""
@@ -56,6 +60,19 @@ def limit_malloc_arenas() -> None:
         mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the C library's, if any
         if mallopt is not None:  # glibc
             mallopt(_M_ARENA_MAX, _MALLOC_ARENAS)
+
+
+def trim_malloc() -> None:
+    """Give the pages malloc holds free back to the system (glibc's `malloc_trim`; elsewhere
+    nothing): see above."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None)  # the C library's symbols, among the process's
 
 
 @functools.cache
@@ -103,11 +120,14 @@ class LanceConnection:
             return self._connection
 
     def count_write(self) -> None:
-        """Count a write made through the connection; drop it after `reopen_every_writes`."""
+        """Count a write made through the connection; drop it after `reopen_every_writes`,
+        and give back the memory malloc holds free (`trim_malloc`)."""
         with self._lock:
             self._writes += 1
             every = self._reopen_every_writes
-            if every is not None and self._writes >= every:
-                self._connection = None
-                self._writes = 0
-                self.generation += 1
+            if every is None or self._writes < every:
+                return
+            self._connection = None
+            self._writes = 0
+            self.generation += 1
+        trim_malloc()
