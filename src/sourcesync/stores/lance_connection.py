@@ -18,10 +18,10 @@ Together, RSS stayed within 276-313 MB from 16,000 to 40,000 chunks (722 MB at 4
 neither); either alone only slowed the growth.
 
 pyarrow's own allocations (the tables a write builds, what a read converts) go to its
-default memory pool, mimalloc in the wheels this project installs. In a sync, with a few
-hundred threads allocating and freeing Arrow buffers, mimalloc kept about 550 MiB resident
-in its 1 GiB reservation, though pyarrow held next to nothing: half the RSS of a
-100,000-file sync at 10,000 files. `use_system_arrow_pool` makes pyarrow allocate with the
+default memory pool, mimalloc in the wheels this project installs. 20,000 files into a
+sync (about 250 threads in the process), mimalloc kept about 600 MiB resident in its 1 GiB
+reservation, over half the RSS, where malloc holds under 100 MiB in use for the whole
+process once pyarrow uses it. `use_system_arrow_pool` makes pyarrow allocate with the
 C library's malloc (its arenas capped as above) before lancedb or lance is imported,
 unless `ARROW_DEFAULT_MEMORY_POOL` chooses a pool.
 
