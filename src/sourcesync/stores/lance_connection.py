@@ -25,7 +25,7 @@ process once pyarrow uses it. `use_system_arrow_pool` makes pyarrow allocate wit
 C library's malloc (its arenas capped as above) before lancedb or lance is imported,
 unless `ARROW_DEFAULT_MEMORY_POOL` chooses a pool.
 
-What malloc then holds in use stays flat through a sync (about 85-95 MiB from 5,000 to
+What malloc then holds in use stays flat through a sync (84-102 MiB from 5,000 to
 30,000 files), but it keeps pages that were freed, and those grew by about 40 MiB over
 25,000 files. So each time the connection is dropped, `trim_malloc` hands them back.
 """
