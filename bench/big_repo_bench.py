@@ -9,7 +9,7 @@ the listing walks sub-trees. Prints:
 - the job's metrics, which must be exact (every file processed, none failed);
 - the largest run against Inngest's limits: steps (1,000), state (32 MiB), one step's
   output (4 MiB), read from the engine's state;
-- this process's peak RSS, and its RSS at the checkpoint and at the end;
+- this process's RSS at every multiple of the checkpoint as it goes, at the end, and its peak;
 - files/s cumulative at the checkpoint (10,000) and at the end (100,000), and in steady
   state over files 10,000-20,000 and over the last 10,000: their ratio is near 1 when the
   time per file does not grow with the repository.
@@ -102,15 +102,21 @@ class ProgressWatch(threading.Thread):
         self.started = time.perf_counter()
         self.marks: list[tuple[int, float]] = []
         self.rss_at_checkpoint = 0.0
+        self._next_print = checkpoint
 
     def run(self) -> None:
         while True:
             view = actions.job_view(self._services, self._job_id)
             done = int(view["metrics"]["filesProcessed"])  # type: ignore[index]
             self.marks.append((done, time.perf_counter() - self.started))
-            if not self.rss_at_checkpoint and done >= self._checkpoint:
-                self.rss_at_checkpoint = rss_mib()
-                print(f"{done:,} files after {self.marks[-1][1]:.1f} s", flush=True)
+            if done >= self._next_print:
+                rss = rss_mib()
+                self.rss_at_checkpoint = self.rss_at_checkpoint or rss
+                self._next_print = (done // self._checkpoint + 1) * self._checkpoint
+                print(
+                    f"{done:,} files after {self.marks[-1][1]:.1f} s, RSS {rss:.0f} MiB",
+                    flush=True,
+                )
             if view["status"] not in ("queued", "running"):
                 return
             time.sleep(0.5)
@@ -182,9 +188,13 @@ def main(files: int, checkpoint: int) -> None:
         f"largest step output {output / 1024:.1f} KiB (limit 4,096)"
     )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    at_checkpoint_mib = float(result["rss_at_checkpoint"])  # type: ignore[arg-type]
+    at_end = rss_mib()
+    growth_kib = (at_end - at_checkpoint_mib) * 1024 / (files - checkpoint)
     print(
-        f"RSS: at {checkpoint:,} files {result['rss_at_checkpoint']:.0f} MiB, "
-        f"at the end {rss_mib():.0f} MiB, peak {peak:.0f} MiB"
+        f"RSS: at {checkpoint:,} files {at_checkpoint_mib:.0f} MiB, "
+        f"at the end {at_end:.0f} MiB, peak {peak:.0f} MiB; "
+        f"{growth_kib:.1f} KiB per file past {checkpoint:,}"
     )
     at_checkpoint = next(t for n, t in marks if n >= checkpoint)
     early = rate_between(marks, checkpoint, 2 * checkpoint)

@@ -80,14 +80,33 @@ async def test_a_new_connection_every_n_writes_keeps_tables_usable_and_optimizin
     assert cached["hash-11"] == [1.0, 0.0, 0.0, 11.0] and len(cached) == 12
 
 
-def test_a_connection_is_dropped_after_n_writes(tmp_path: Path) -> None:
+class _FakeLibc:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.trims: list[int] = []
+
+    def mallopt(self, parameter: int, value: int) -> int:
+        self.calls.append((parameter, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.trims.append(pad)
+        return 1
+
+
+def test_a_connection_is_dropped_after_n_writes_and_malloc_trimmed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    libc = _FakeLibc()
+    monkeypatch.setattr(lance_connection, "_libc", lambda: libc)
     connection = LanceConnection(tmp_path, read_consistency_interval=None, reopen_every_writes=3)
     first = connection.get()
     connection.count_write()
     connection.count_write()
-    assert connection.get() is first and connection.generation == 0
+    assert connection.get() is first and connection.generation == 0 and libc.trims == []
     connection.count_write()
     assert connection.get() is not first and connection.generation == 1
+    assert libc.trims == [0]
     with pytest.raises(ValueError, match="reopen_every_writes"):
         LanceConnection(tmp_path, read_consistency_interval=None, reopen_every_writes=0)
 
@@ -127,15 +146,6 @@ async def test_a_table_made_before_keywords_gains_them_and_stays_searchable(
     assert (by_text.document_id, by_keywords.document_id) == ("old", "new")
 
 
-class _FakeLibc:
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
-
-    def mallopt(self, parameter: int, value: int) -> int:
-        self.calls.append((parameter, value))
-        return 1
-
-
 def test_malloc_arenas_are_capped_once_unless_the_environment_says(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -151,3 +161,34 @@ def test_malloc_arenas_are_capped_once_unless_the_environment_says(
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     lance_connection.limit_malloc_arenas()
     assert libc.calls == [(-8, 2)]
+
+
+def test_pyarrow_allocates_with_malloc_unless_the_environment_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pools: list[pa.MemoryPool] = []
+    monkeypatch.setattr(pa, "set_memory_pool", pools.append)
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    lance_connection.use_system_arrow_pool.cache_clear()
+    try:
+        lance_connection.use_system_arrow_pool()
+        lance_connection.use_system_arrow_pool()
+        assert [pool.backend_name for pool in pools] == ["system"]
+
+        lance_connection.use_system_arrow_pool.cache_clear()
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+        lance_connection.use_system_arrow_pool()
+        assert len(pools) == 1
+    finally:
+        lance_connection.use_system_arrow_pool.cache_clear()
+
+
+async def test_the_store_sets_pyarrows_pool_before_it_writes(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    lance_connection.use_system_arrow_pool.cache_clear()
+    store = LanceDBVectorStore(store_path)
+    await store.ensure(NAMESPACE, DIMENSION)
+    await store.upsert(NAMESPACE, [make_record("a")])
+    assert pa.default_memory_pool().backend_name == "system"

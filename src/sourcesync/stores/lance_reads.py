@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sourcesync.stores.errors import NamespaceNotFoundError
+from sourcesync.stores.lance_connection import use_system_arrow_pool
 from sourcesync.stores.lance_tables import (
     DISTANCE_COLUMN,
     HIT_COLUMNS,
@@ -97,6 +98,7 @@ class LanceReader:
         now = time.monotonic()
         if held is not None and (self._interval is None or now - held.checked_at < self._interval):
             return held
+        use_system_arrow_pool()
         import lance
 
         location = self._path / f"{name}.lance"
