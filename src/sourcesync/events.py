@@ -24,10 +24,18 @@ Count = Annotated[int, pydantic.Field(ge=0)]
 
 
 class WireModel(pydantic.BaseModel):
-    """camelCase on the wire, unknown fields refused."""
+    """camelCase on the wire, unknown fields refused.
+
+    Validators are built on a model's first use, not at import (``defer_build``): a
+    command that reads a job's metrics has no use for the other twenty event models.
+    """
 
     model_config = pydantic.ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
     )
 
     def to_data(self) -> dict[str, Any]:
