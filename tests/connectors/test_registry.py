@@ -36,7 +36,7 @@ def test_two_sources_of_one_type_fail_at_start_naming_both() -> None:
         load_specs(
             [
                 point("git", "sourcesync.connectors.git.spec:spec"),
-                point("git-again", "sourcesync.connectors.git.spec:spec"),
+                point("git", "sourcesync.connectors.git.spec:spec"),
             ]
         )
 
@@ -44,6 +44,15 @@ def test_two_sources_of_one_type_fail_at_start_naming_both() -> None:
 def test_an_entry_point_that_is_not_a_spec_is_refused() -> None:
     with pytest.raises(InvalidSourceSpecError, match="not a SourceSpec"):
         load_specs([point("odd", "sourcesync.connectors.registry:ENTRY_POINT_GROUP")])
+
+
+def test_an_entry_point_is_named_by_its_source_type() -> None:
+    with pytest.raises(InvalidSourceSpecError, match="named by its source type, 'git'"):
+        load_specs([point("git-again", "sourcesync.connectors.git.spec:spec")])
+
+
+def test_one_type_s_spec_is_the_one_all_specs_holds() -> None:
+    assert get_spec("github") is all_specs()["github"]
 
 
 def test_an_unknown_type_says_which_are_installed() -> None:

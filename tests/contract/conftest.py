@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sourcesync.connectors.registry import ENTRY_POINT_GROUP, all_specs
+from sourcesync.connectors.registry import ENTRY_POINT_GROUP, all_specs, get_spec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "feed_source"
 
@@ -30,7 +30,9 @@ def feed_source_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     monkeypatch.syspath_prepend(str(EXAMPLE))
     all_specs.cache_clear()
+    get_spec.cache_clear()
     yield
     all_specs.cache_clear()
+    get_spec.cache_clear()
     for name in [m for m in sys.modules if m.startswith("sourcesync_feeds")]:
         del sys.modules[name]

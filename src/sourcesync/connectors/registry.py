@@ -2,8 +2,9 @@
 entry-point group.
 
 sourcesync declares its built-in sources in that group in its own ``pyproject.toml``; a
-package that declares an entry point there (``rss = "my_package.spec:spec"``) adds a source
-without any edit to sourcesync. The registry is read once per process.
+package that declares an entry point there (``rss = "my_package.spec:spec"``, named by the
+source type) adds a source without any edit to sourcesync. The registry is read once per
+process, and a command that needs one type's spec loads that one alone.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ def load_specs(points: Iterable[EntryPoint]) -> dict[str, SourceSpec[Any]]:
                 f"the entry point {point.name} = {point.value} in {ENTRY_POINT_GROUP} is not a "
                 f"SourceSpec but a {type(spec).__name__}"
             )
+        if spec.type != point.name:
+            raise InvalidSourceSpecError(
+                f"the entry point {point.name} = {point.value} in {ENTRY_POINT_GROUP} must be "
+                f"named by its source type, {spec.type!r}"
+            )
         if spec.type in specs:
             raise DuplicateSourceTypeError(
                 f"two sources declare the type {spec.type!r}: {origin[spec.type]} and "
@@ -73,10 +79,15 @@ def all_specs() -> Mapping[str, SourceSpec[Any]]:
     return load_specs(entry_points(group=ENTRY_POINT_GROUP))
 
 
+@functools.cache
 def get_spec(source_type: str) -> SourceSpec[Any]:
-    """The spec of ``source_type``; ``UnknownSourceTypeError`` when none is installed."""
-    specs = all_specs()
-    try:
-        return specs[source_type]
-    except KeyError:
-        raise UnknownSourceTypeError(source_type, specs) from None
+    """The spec of ``source_type``; ``UnknownSourceTypeError`` when none is installed.
+
+    Only that type's entry points are loaded (two of them are a duplicate, as in
+    ``all_specs``): `sources list` and a sync import no other source's modules.
+    """
+    points = entry_points(group=ENTRY_POINT_GROUP, name=source_type)
+    if not points:
+        known = {point.name for point in entry_points(group=ENTRY_POINT_GROUP)}
+        raise UnknownSourceTypeError(source_type, known)
+    return load_specs(points)[source_type]
