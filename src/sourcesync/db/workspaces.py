@@ -18,8 +18,12 @@ DEFAULT_WORKSPACE_NAME = "default"
 def ensure_workspace(session: Session, name: str, *, workspace_id: str | None = None) -> Workspace:
     """Return the workspace called ``name``, creating it (with ``workspace_id``) if missing.
 
-    Safe when several processes start at once: the insert ignores a conflicting row.
+    Safe when several processes start at once: the insert ignores a conflicting row. A
+    workspace that exists is only read, so a command that reads takes no write lock.
     """
+    found = session.scalar(select(Workspace).where(Workspace.name == name))
+    if found is not None:
+        return found
     workspace_id = workspace_id or new_id("ws")
     session.execute(
         upsert_into(session, Workspace)
