@@ -20,7 +20,7 @@ Configurations:
 `--tune` also grid-searches the fusion parameters on the tuning half of the questions of
 the projects not held out (even positions) and reports the best setting on the held-back
 half (odd positions) and on the held-out projects' questions.
-Vectors are cached by model and text hash, so a second run embeds nothing.
+Vectors are cached by model and corpus (`VectorCache`), so a second run embeds nothing.
 """
 
 from __future__ import annotations
@@ -128,35 +128,40 @@ def corpus_files(project: str, root: Path) -> list[SourceFile]:
 
 
 class VectorCache:
-    """Vectors by model and embedded-text hash, kept between runs."""
+    """The vectors of each index, by model and corpus, kept between runs.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.vectors: dict[str, list[float]] = (
-            pickle.loads(path.read_bytes()) if path.is_file() else {}
-        )
+    int8 activations are scaled per batch, so an int8 vector depends on the texts embedded
+    with it. All texts of an index are therefore embedded in one call, in an order set by the
+    texts alone, and kept under a digest of the model and those texts: a changed corpus is
+    embedded again whole, and no figure depends on what an earlier run left in the cache.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
 
     async def embed(self, embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
         keys = [
             hashlib.sha256(f"{embedder.model_name}\n{text}".encode()).hexdigest() for text in texts
         ]
-        missing = sorted(
-            {
-                key: text for key, text in zip(keys, texts, strict=True) if key not in self.vectors
-            }.items()
-        )
-        if missing:
+        unique = dict(sorted(zip(keys, texts, strict=True)))
+        digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()
+        path = self.folder / f"{digest}.pickle"
+        if path.is_file():
+            vectors: dict[str, list[float]] = pickle.loads(path.read_bytes())
+        else:
             started = time.perf_counter()
-            fresh = await embedder.embed([text for _, text in missing])
+            fresh = await embedder.embed(list(unique.values()))
             print(
-                f"  embedded {len(missing)} chunks with {embedder.model_name} in "
+                f"  embedded {len(unique)} chunks with {embedder.model_name} in "
                 f"{time.perf_counter() - started:.0f} s",
                 flush=True,
             )
-            self.vectors.update(zip([key for key, _ in missing], fresh, strict=True))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_bytes(pickle.dumps(self.vectors))
-        return [self.vectors[key] for key in keys]
+            vectors = dict(zip(unique, fresh, strict=True))
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{digest}.{os.getpid()}.partial")
+            partial.write_bytes(pickle.dumps(vectors))
+            partial.replace(path)
+        return [vectors[key] for key in keys]
 
 
 async def build_index(
@@ -363,7 +368,7 @@ async def main() -> None:
     print(f"{len(files)} files, {len(queries)} questions in all")
 
     torch_fp32, onnx_int8 = LocalEmbedder(device="cpu"), OnnxEmbedder()
-    cache = VectorCache(CACHE / "vectors.pickle")
+    cache = VectorCache(CACHE / "vectors")
     with tempfile.TemporaryDirectory() as directory:
         store = LanceDBVectorStore(Path(directory), optimize_every_writes=None)
         for namespace, embedder, headers in (
