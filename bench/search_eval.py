@@ -19,7 +19,8 @@ Configurations:
 
 `--tune` also grid-searches the fusion parameters on the tuning half of the questions of
 the projects not held out (even positions) and reports the best setting on the held-back
-half (odd positions) and on the held-out projects' questions.
+half (odd positions) and on the held-out projects' questions, beside the default fusion
+and plain RRF.
 Vectors are cached by model and corpus (`VectorCache`), so a second run embeds nothing.
 """
 
@@ -308,10 +309,12 @@ async def tune(
     ):
         if questions:
             rows = [
-                (await evaluate(store, replace(base, fusion=best), questions)).row(f"tuned {best}"),
-                (await evaluate(store, replace(base, fusion=UNTUNED), questions)).row(
-                    f"untuned RRF {UNTUNED}"
-                ),
+                (await evaluate(store, replace(base, fusion=fusion), questions)).row(name)
+                for name, fusion in (
+                    (f"tuned {best}", best),
+                    (f"default {DEFAULT_FUSION}", DEFAULT_FUSION),
+                    (f"untuned RRF {UNTUNED}", UNTUNED),
+                )
             ]
             print_table(title, rows)
 
