@@ -3,10 +3,12 @@
     .venv/bin/python bench/search_eval.py [--tune]
 
 The corpora are the sdists named in bench/search_queries.json (fetched once with
-`pip download --no-binary :all: --no-deps`, then cached), tests included; both projects
-share one store, as two sources of one workspace would. Each labelled question is answered
+`pip download --no-binary :all: --no-deps`, then cached), tests included; the projects
+share one store, as sources of one workspace would. Each labelled question is answered
 by one or a few files; a configuration finds it at rank r when one of those files is the
-r-th file it returns.
+r-th file it returns. Every configuration is scored on all questions, then on each
+project's, and summarized on all and on the held-out projects' (questions written after
+the fusion was tuned, never used by `--tune`).
 
 Configurations:
 - `before`: what main did: chunk text only, sentence-transformers fp32, vector ranking of
@@ -15,9 +17,11 @@ Configurations:
 - vector, keyword and hybrid rankings over chunks indexed with their contextual header,
   for sentence-transformers fp32 and for ONNX Runtime int8.
 
-`--tune` also grid-searches the fusion parameters on the tuning half of the questions (even
-positions) and reports the best setting on the held-back half (odd positions).
-Vectors are cached by model and text hash, so a second run embeds nothing.
+`--tune` also grid-searches the fusion parameters on the tuning half of the questions of
+the projects not held out (even positions) and reports the best setting on the held-back
+half (odd positions) and on the held-out projects' questions, beside the default fusion
+and plain RRF.
+Vectors are cached by model and corpus (`VectorCache`), so a second run embeds nothing.
 """
 
 from __future__ import annotations
@@ -125,35 +129,40 @@ def corpus_files(project: str, root: Path) -> list[SourceFile]:
 
 
 class VectorCache:
-    """Vectors by model and embedded-text hash, kept between runs."""
+    """The vectors of each index, by model and corpus, kept between runs.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.vectors: dict[str, list[float]] = (
-            pickle.loads(path.read_bytes()) if path.is_file() else {}
-        )
+    int8 activations are scaled per batch, so an int8 vector depends on the texts embedded
+    with it. All texts of an index are therefore embedded in one call, in an order set by the
+    texts alone, and kept under a digest of the model and those texts: a changed corpus is
+    embedded again whole, and no figure depends on what an earlier run left in the cache.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
 
     async def embed(self, embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
         keys = [
             hashlib.sha256(f"{embedder.model_name}\n{text}".encode()).hexdigest() for text in texts
         ]
-        missing = sorted(
-            {
-                key: text for key, text in zip(keys, texts, strict=True) if key not in self.vectors
-            }.items()
-        )
-        if missing:
+        unique = dict(sorted(zip(keys, texts, strict=True)))
+        digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()
+        path = self.folder / f"{digest}.pickle"
+        if path.is_file():
+            vectors: dict[str, list[float]] = pickle.loads(path.read_bytes())
+        else:
             started = time.perf_counter()
-            fresh = await embedder.embed([text for _, text in missing])
+            fresh = await embedder.embed(list(unique.values()))
             print(
-                f"  embedded {len(missing)} chunks with {embedder.model_name} in "
+                f"  embedded {len(unique)} chunks with {embedder.model_name} in "
                 f"{time.perf_counter() - started:.0f} s",
                 flush=True,
             )
-            self.vectors.update(zip([key for key, _ in missing], fresh, strict=True))
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_bytes(pickle.dumps(self.vectors))
-        return [self.vectors[key] for key in keys]
+            vectors = dict(zip(unique, fresh, strict=True))
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{digest}.{os.getpid()}.partial")
+            partial.write_bytes(pickle.dumps(vectors))
+            partial.replace(path)
+        return [vectors[key] for key in keys]
 
 
 async def build_index(
@@ -217,6 +226,9 @@ class Scores:
     def mrr(self) -> float:
         return sum(1 / r for r in self.ranks if r is not None) / len(self.ranks)
 
+    def only(self, positions: Sequence[int]) -> Scores:
+        return Scores([self.ranks[i] for i in positions])
+
     def row(self, name: str) -> str:
         cells = " | ".join(f"{self.recall(c):.2f}" for c in CUTOFFS)
         return f"| {name} | {cells} | {self.mrr:.3f} |"
@@ -269,9 +281,13 @@ def print_table(title: str, rows: list[str]) -> None:
 
 
 async def tune(
-    store: LanceDBVectorStore, base: Configuration, tuning: list[Query], held_back: list[Query]
+    store: LanceDBVectorStore,
+    base: Configuration,
+    tuning: list[Query],
+    held_back: list[Query],
+    held_out: list[Query],
 ) -> None:
-    """Grid-search the fusion on the tuning half; report the best on the held-back half."""
+    """Grid-search the fusion on the tuning half; report the best on the other questions."""
     results = []
     for rrf_k, keyword_weight, depth in itertools.product(
         (10, 30, 60), (0.5, 0.75, 1.0, 1.5), (30, 50, 100)
@@ -287,13 +303,44 @@ async def tune(
             f"depth={fusion.depth}: recall@5 {recall5:.2f}, MRR {mrr:.3f}"
         )
     best = results[0][2]
-    rows = [
-        (await evaluate(store, replace(base, fusion=best), held_back)).row(f"tuned {best}"),
-        (await evaluate(store, replace(base, fusion=UNTUNED), held_back)).row(
-            f"untuned RRF {UNTUNED}"
-        ),
-    ]
-    print_table(f"Held-back half ({len(held_back)} questions)", rows)
+    for title, questions in (
+        (f"Held-back half ({len(held_back)} questions)", held_back),
+        (f"Held-out projects ({len(held_out)} questions)", held_out),
+    ):
+        if questions:
+            rows = [
+                (await evaluate(store, replace(base, fusion=fusion), questions)).row(name)
+                for name, fusion in (
+                    (f"tuned {best}", best),
+                    (f"default {DEFAULT_FUSION}", DEFAULT_FUSION),
+                    (f"untuned RRF {UNTUNED}", UNTUNED),
+                )
+            ]
+            print_table(title, rows)
+
+
+def summarize(label: str, scores: dict[str, Scores], configurations: list[Configuration]) -> None:
+    """Print the recall@5 comparisons the issue sets goals for, on one set of questions."""
+    before = scores[configurations[0].name]
+    vector_fp32, vector_int8 = scores[configurations[2].name], scores[configurations[3].name]
+    hybrid_fp32, hybrid_int8 = scores[configurations[-2].name], scores[configurations[-1].name]
+    print(f"\n{label}:")
+    print(
+        f"  recall@5 hybrid int8 {hybrid_int8.recall(5):.2f} vs vector-only int8 "
+        f"{vector_int8.recall(5):.2f} (same index)"
+    )
+    print(
+        f"  recall@5 hybrid int8 {hybrid_int8.recall(5):.2f} vs before {before.recall(5):.2f} "
+        f"(goal >= 0.9)"
+    )
+    for mode, a, b in (
+        ("hybrid", hybrid_int8, hybrid_fp32),
+        ("vector-only", vector_int8, vector_fp32),
+    ):
+        print(
+            f"  recall@5 {mode} int8 {a.recall(5):.2f} vs fp32 {b.recall(5):.2f}: "
+            f"difference {a.recall(5) - b.recall(5):+.3f} (goal within 0.02)"
+        )
 
 
 async def main() -> None:
@@ -310,14 +357,21 @@ async def main() -> None:
         Query(q["project"], q["query"], frozenset(f"{q['project']}:{a}" for a in q["answers"]))
         for q in spec["queries"]
     ]
+    held_out_projects = {p for p, info in spec["projects"].items() if info.get("held_out")}
     known = {file.document_id for file in files}
     unknown = sorted(a for q in queries for a in q.answers if a not in known)
     if unknown:
         raise SystemExit(f"answers that are not files of the corpus: {unknown}")
-    print(f"{len(files)} files of {', '.join(spec['projects'])}; {len(queries)} questions")
+    for project in spec["projects"]:
+        print(
+            f"{project}: {sum(f.project == project for f in files)} files, "
+            f"{sum(q.project == project for q in queries)} questions"
+            + (" (held out)" if project in held_out_projects else "")
+        )
+    print(f"{len(files)} files, {len(queries)} questions in all")
 
     torch_fp32, onnx_int8 = LocalEmbedder(device="cpu"), OnnxEmbedder()
-    cache = VectorCache(CACHE / "vectors.pickle")
+    cache = VectorCache(CACHE / "vectors")
     with tempfile.TemporaryDirectory() as directory:
         store = LanceDBVectorStore(Path(directory), optimize_every_writes=None)
         for namespace, embedder, headers in (
@@ -346,25 +400,37 @@ async def main() -> None:
         ]
         scores = {c.name: await evaluate(store, c, queries) for c in configurations}
         print_table(f"All {len(queries)} questions", [s.row(n) for n, s in scores.items()])
-        before, hybrid = scores[configurations[0].name], scores[configurations[-1].name]
-        fp32, int8 = scores[configurations[-2].name], scores[configurations[-1].name]
-        vector = scores[configurations[3].name]
-        print(
-            f"\nrecall@5 hybrid int8 {hybrid.recall(5):.2f} vs vector-only int8 "
-            f"{vector.recall(5):.2f} (same index)"
-        )
-        print(
-            f"recall@5 hybrid int8 {hybrid.recall(5):.2f} vs before {before.recall(5):.2f} "
-            f"(goal >= 0.9)"
-        )
-        print(
-            f"recall@5 int8 {int8.recall(5):.2f} vs fp32 {fp32.recall(5):.2f}: "
-            f"difference {abs(int8.recall(5) - fp32.recall(5)):.2f} (goal <= 0.02)"
-        )
-        missed = [q.text for q, r in zip(queries, hybrid.ranks, strict=True) if r is None or r > 5]
-        print("hybrid int8 misses at 5:", *(f"\n  - {text}" for text in missed))
+        for project in spec["projects"]:
+            positions = [i for i, q in enumerate(queries) if q.project == project]
+            held = " (held out)" if project in held_out_projects else ""
+            print_table(
+                f"{project}{held}: {len(positions)} questions",
+                [s.only(positions).row(n) for n, s in scores.items()],
+            )
+        summarize(f"All {len(queries)} questions", scores, configurations)
+        held_out = [i for i, q in enumerate(queries) if q.project in held_out_projects]
+        if held_out:
+            summarize(
+                f"Held-out projects' {len(held_out)} questions",
+                {n: s.only(held_out) for n, s in scores.items()},
+                configurations,
+            )
+        hybrid = scores[configurations[-1].name]
+        missed = [
+            f"{q.project}: {q.text} ({f'rank {r}' if r else f'not in {max(CUTOFFS)}'})"
+            for q, r in zip(queries, hybrid.ranks, strict=True)
+            if r is None or r > 5
+        ]
+        print("\nhybrid int8 misses at 5:" + "".join(f"\n  - {text}" for text in missed))
         if args.tune:
-            await tune(store, configurations[-1], queries[0::2], queries[1::2])
+            tuning = [q for q in queries if q.project not in held_out_projects]
+            await tune(
+                store,
+                configurations[-1],
+                tuning[0::2],
+                tuning[1::2],
+                [queries[i] for i in held_out],
+            )
 
 
 if __name__ == "__main__":
