@@ -85,7 +85,7 @@ class RenamedModel(CountingEmbedder):
         return f"{self.delegate.model_name}-renamed"
 
 
-async def test_a_new_model_re_embeds_on_the_next_full_sync_and_search_waits_for_it(
+async def test_a_new_model_makes_the_next_sync_full_and_search_waits_for_it(
     counted: tuple[Harness, CountingEmbedder], repo: Repo
 ) -> None:
     harness, _ = counted
@@ -97,13 +97,19 @@ async def test_a_new_model_re_embeds_on_the_next_full_sync_and_search_waits_for_
     renamed = RenamedModel(harness.services.embedder)
     harness.services.embedder = renamed
 
-    await harness.sync("widgets")  # nothing changed: the new store stays empty
-    assert renamed.texts == []
     [hit] = await search_hits.search(harness.services, "flux capacitor calibration", k=1)
     assert hit.location == "docs/guide.md"  # from the previous model's store
 
     renamed.texts.clear()  # the query
-    outcome = await harness.sync("widgets", full=True)
+    # Nothing changed, yet the sync is full: an incremental one would leave the new store
+    # with the changed files alone, and searches would then see only those.
+    outcome = await harness.sync("widgets")
+    assert outcome.job["mode"] == "full"
     assert outcome.completed["metrics"]["filesProcessed"] == 2
     assert len(renamed.texts) == 2
     assert len(await harness.chunks()) == 2  # now in the new model's namespace
+
+    renamed.texts.clear()
+    again = await harness.sync("widgets")
+    assert again.job["mode"] == "incremental"
+    assert renamed.texts == []

@@ -211,6 +211,12 @@ def add_chunk_progress(session: Session, job_id: str, *, total: int = 0, embedde
     )
 
 
+def mark_job_full(session: Session, job_id: str) -> None:
+    """Record that a job queued as incremental synced everything (its source had no cursor
+    when its plan was made: a new embedding model, say)."""
+    session.execute(update(Job).where(Job.id == job_id).values(mode=SyncMode.FULL))
+
+
 def mark_job_running(session: Session, job_id: str, *, inngest_run_id: str | None = None) -> Job:
     """Move a queued job to running. A retry keeps the first start time; a job that
     already ended (cancelled before it started, say) is returned unchanged."""

@@ -57,8 +57,8 @@ async def search_workspace(
             how = "" if older is not None else " by keywords only (its model is not at hand)"
             note = (
                 f"searched the store embedded with {store.model_name}{how}: nothing is "
-                f"embedded with {embedder.model_name} yet; `sourcesync sync SOURCE --full` "
-                "re-embeds a source with it"
+                f"embedded with {embedder.model_name} yet; `sourcesync sync SOURCE` re-embeds "
+                "a source with it"
             )
             return WorkspaceResults(files, note)
     return WorkspaceResults()

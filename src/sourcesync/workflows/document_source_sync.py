@@ -86,6 +86,8 @@ def collect_documents(services: Services, request: SourceSyncTrigger) -> dict[st
         live = None if names is None else {scoped(name) for name in names}
     with services.transaction() as session:
         db.require_job_active(session, request.job_id)
+        if full:
+            db.mark_job_full(session, request.job_id)
         if live is not None:
             known = set(db.list_document_ids(session, request.workspace_id, request.source_id))
             deleted |= db.mark_documents_deleted(session, request.workspace_id, known - live)

@@ -57,6 +57,8 @@ def plan_file_sync(
     size = services.settings.batch_size
     batches = [items[start : start + size] for start in range(0, len(items), size)]
     with services.transaction() as session:
+        if plan.full:
+            db.mark_job_full(session, job_id)
         db.register_batches(
             session, job_id, db.BatchKind.FILES, [len(b) for b in batches], items=batches
         )

@@ -10,7 +10,7 @@ import inngest
 from sqlalchemy import update
 
 from sourcesync import db
-from sourcesync.db.models import Document
+from sourcesync.db.models import Document, Source
 from sourcesync.events import StoreEnsure, StoreEnsured
 from sourcesync.stores.namespaces import namespace_for
 
@@ -23,14 +23,19 @@ log = logging.getLogger("sourcesync.workflows")
 
 
 def _forget_embeddings(services: Services, workspace_id: str) -> None:
-    """Make every document of the workspace due for embedding again (a new model's store).
+    """Make every document of the workspace due for embedding again (a new model's store),
+    and each source's next sync full, this one included (its plan reads the cursor).
 
-    Until it is re-embedded, searches use the store of the previous model
-    (`sourcesync.search.workspace_search`).
+    An incremental sync would embed only what changed, leaving the new store partial; and
+    searches use the new store once it holds anything (before that, the previous model's:
+    `sourcesync.search.workspace_search`).
     """
     with services.transaction() as session:
         session.execute(
             update(Document).where(Document.workspace_id == workspace_id).values(embedded_hash=None)
+        )
+        session.execute(
+            update(Source).where(Source.workspace_id == workspace_id).values(cursor=None)
         )
 
 
@@ -108,7 +113,8 @@ def create(client: inngest.Inngest, services: Services) -> inngest.Function[Any]
             if known is None and stores:
                 await services.in_thread(_forget_embeddings, services, request.workspace_id)
                 log.warning(
-                    "a new embedding model or vector store: the next full sync of each source re-embeds it",
+                    "a new embedding model or vector store: this sync and the next one of "
+                    "each other source are full, and re-embed every document",
                     extra={"model": embedder.model_name, "previous": sorted(map(str, stores))},
                 )
             await services.vectors.ensure(namespace, dimension)
