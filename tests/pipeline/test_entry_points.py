@@ -211,12 +211,6 @@ def test_the_cli_prints_names_globs_and_messages_as_text_not_markup(
     assert "no source with id or name 'x[/i][bold]'" in missing.output
 
 
-@pytest.mark.xfail(
-    reason="since the merges of 2026-11-30 one of the two jobs sometimes ends failed with "
-    "'NonRetriableError' under the full suite's load (2 of 3 full runs); not yet understood, "
-    "see the closing note of that day",
-    strict=False,
-)
 def test_two_cli_syncs_at_once_share_one_engine_and_both_finish(cli_home: Path, repo: Repo) -> None:
     small_repo(repo)
     runner = CliRunner()
